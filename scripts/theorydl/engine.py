@@ -1,0 +1,332 @@
+"""The training engine shared by every experiment family.
+
+A family supplies a *task*: a ``tf.Module`` whose variables carry a leading seed axis (one slice per
+seed, so one compiled step trains every seed of a variant at once) and which can draw its own
+training batch for a given step and evaluate itself. The engine does the rest:
+
+- compiled multi-step loops (``tf.function`` around a ``tf.range`` loop: one Python call per
+  evaluation interval, not per step);
+- per-seed losses summed into one objective: the seeds share no variable, so each slice's gradient
+  is exactly its own seed's gradient;
+- tidy metrics (``step, split, metric, value``) per seed, ``meta.json`` with provenance;
+- checkpoint and resume: the state (variables, optimizer slots, step, metrics so far) is saved
+  atomically; a killed job started again resumes there and ends with the same numbers, because
+  every batch is a pure function of (seed, step);
+- divergence: a seed whose loss turns NaN or infinite is marked diverged at that step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from theorydl import runtime
+from theorydl.runs import atomic_write_text, write_run
+
+log = logging.getLogger(__name__)
+
+
+class Task(Protocol):
+    """What a family hands to the engine. Every tensor's leading axis is the seed axis."""
+
+    seeds: tuple[int, ...]
+    trainable_variables: Sequence[tf.Variable]
+
+    def train_loss(self, step: tf.Tensor) -> tf.Tensor:
+        """Per-seed training loss ``[S]`` on the batch of this step (drawn inside)."""
+
+    def evaluate(self, step: tf.Tensor) -> dict[str, tf.Tensor]:
+        """Per-seed test metrics, each ``[S]``."""
+
+    def final_arrays(self) -> dict[str, np.ndarray]:
+        """Arrays saved with the run (weights, targets), each with a leading seed axis."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How long to train and how often to evaluate (also at step 0 and at the last step)."""
+
+    steps: int
+    eval_every: int
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.eval_every < 1:
+            raise ValueError(f"steps and eval_every must be positive: {self}")
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Where a job writes and how it checkpoints; built by the entry point from Snakemake's job."""
+
+    family: str
+    variant: str
+    out_dirs: dict[int, Path]
+    checkpoint_dir: Path
+    checkpoint_seconds: float = 60.0
+    threads: int = 1
+    extra_meta: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------
+# Optimizers. Written out rather than taken from Keras so that their state is plain variables
+# with the seed axis, and so that Adam is the TF1 AdamOptimizer the papers' scripts ran.
+
+
+class SGD(tf.Module):
+    """Plain stochastic gradient descent."""
+
+    def __init__(self, variables: Sequence[tf.Variable], learning_rate: float):
+        super().__init__(name="sgd")
+        self.learning_rate = learning_rate
+
+    def apply(self, grads: Sequence[tf.Tensor], variables: Sequence[tf.Variable]) -> None:
+        for grad, var in zip(grads, variables, strict=True):
+            var.assign_sub(self.learning_rate * grad)
+
+
+class Adam(tf.Module):
+    """Adam with TF1's update: ``lr·sqrt(1-β₂ᵗ)/(1-β₁ᵗ) · m / (sqrt(v) + ε)``.
+
+    TF1 puts ε outside the bias correction (Keras does too, but its default ε is 1e-7, not the
+    scripts' 1e-5 or TF1's 1e-8): families pass ε explicitly.
+    """
+
+    def __init__(
+        self,
+        variables: Sequence[tf.Variable],
+        learning_rate: float,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        epsilon: float = 1e-8,
+    ):
+        super().__init__(name="adam")
+        self.learning_rate, self.beta1, self.beta2, self.epsilon = (
+            learning_rate,
+            beta1,
+            beta2,
+            epsilon,
+        )
+        self.m = [tf.Variable(tf.zeros_like(v), trainable=False) for v in variables]
+        self.v = [tf.Variable(tf.zeros_like(v), trainable=False) for v in variables]
+        self.t = tf.Variable(0.0, trainable=False)
+
+    def apply(self, grads: Sequence[tf.Tensor], variables: Sequence[tf.Variable]) -> None:
+        t = self.t.assign_add(1.0)
+        lr_t = self.learning_rate * tf.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
+        for grad, var, m, v in zip(grads, variables, self.m, self.v, strict=True):
+            m.assign(self.beta1 * m + (1.0 - self.beta1) * grad)
+            v.assign(self.beta2 * v + (1.0 - self.beta2) * tf.square(grad))
+            var.assign_sub(lr_t * m / (tf.sqrt(v) + self.epsilon))
+
+
+# --------------------------------------------------------------------------------------------
+
+
+class _Loop(tf.Module):
+    """The compiled part: ``advance`` runs ``n`` steps in one call, ``evaluate`` one evaluation."""
+
+    def __init__(self, task: Task, optimizer: tf.Module):
+        super().__init__(name="loop")
+        self.task = task
+        self.optimizer = optimizer
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False)
+
+    @tf.function
+    def advance(self, n: tf.Tensor) -> tf.Tensor:
+        variables = list(self.task.trainable_variables)
+        total = tf.zeros([len(self.task.seeds)])
+        for _ in tf.range(n):
+            with tf.GradientTape() as tape:
+                loss = self.task.train_loss(self.step)
+                objective = tf.reduce_sum(loss)
+            grads = tape.gradient(objective, variables)
+            self.optimizer.apply(grads, variables)
+            self.step.assign_add(1)
+            total += loss
+        return total / tf.cast(n, tf.float32)
+
+    @tf.function
+    def evaluate(self) -> dict[str, tf.Tensor]:
+        return self.task.evaluate(self.step)
+
+
+@dataclass
+class _Progress:
+    """Everything besides TF variables that a resumed run needs."""
+
+    rows: list[tuple[int, int, str, str, float]]  # (seed, step, split, metric, value)
+    diverged_at: dict[int, int]
+    wall_time_s: float
+    resumed_from: list[int]
+
+
+class _Checkpoints:
+    """Atomic checkpoints: ``<dir>/step-N/`` directories and a ``latest`` pointer file.
+
+    The pointer is replaced only after a checkpoint is complete, so a kill at any moment leaves
+    the previous checkpoint usable. A checkpoint written for other hyperparameters is ignored.
+    """
+
+    def __init__(self, directory: Path, checkpoint: tf.train.Checkpoint, fingerprint: str):
+        self.directory = directory
+        self.checkpoint = checkpoint
+        self.fingerprint = fingerprint
+
+    def restore(self) -> _Progress | None:
+        pointer = self.directory / "latest"
+        if not pointer.is_file():
+            return None
+        target = self.directory / pointer.read_text().strip()
+        try:
+            state = json.loads((target / "progress.json").read_text())
+        except (OSError, json.JSONDecodeError):
+            log.warning("checkpoint %s is unreadable; starting from scratch", target)
+            return None
+        if state.get("fingerprint") != self.fingerprint:
+            log.warning("checkpoint %s belongs to other settings; starting from scratch", target)
+            return None
+        self.checkpoint.read(str(target / "state")).assert_consumed()
+        return _Progress(
+            rows=[tuple(r) for r in state["rows"]],
+            diverged_at={int(k): v for k, v in state["diverged_at"].items()},
+            wall_time_s=state["wall_time_s"],
+            resumed_from=state["resumed_from"],
+        )
+
+    def save(self, step: int, progress: _Progress) -> None:
+        name = f"step-{step}"
+        target = self.directory / name
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        self.checkpoint.write(str(target / "state"))
+        state = {
+            "fingerprint": self.fingerprint,
+            "step": step,
+            "rows": progress.rows,
+            "diverged_at": progress.diverged_at,
+            "wall_time_s": progress.wall_time_s,
+            "resumed_from": progress.resumed_from,
+        }
+        atomic_write_text(target / "progress.json", json.dumps(state))
+        atomic_write_text(self.directory / "latest", name + "\n")
+        for old in self.directory.glob("step-*"):
+            if old.name != name:
+                shutil.rmtree(old, ignore_errors=True)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def fingerprint(ctx: RunContext, seeds: Sequence[int], hparams: dict[str, Any]) -> str:
+    """Identity of a training job's settings: a checkpoint resumes only the same settings."""
+    identity = {
+        "family": ctx.family,
+        "variant": ctx.variant,
+        "seeds": list(seeds),
+        "hparams": hparams,
+        "threads": ctx.threads,
+    }
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+
+def _record(progress: _Progress, seeds: Sequence[int], step: int, split: str, values: dict) -> None:
+    for metric, per_seed in values.items():
+        for seed, value in zip(seeds, np.asarray(per_seed, dtype=np.float64), strict=True):
+            if seed in progress.diverged_at:
+                value = math.nan
+            progress.rows.append((seed, step, split, metric, float(value)))
+
+
+def train(
+    task: Task,
+    optimizer: tf.Module,
+    schedule: Schedule,
+    ctx: RunContext,
+    hparams: dict[str, Any],
+) -> None:
+    """Train every seed of ``task`` to ``schedule.steps`` and write one run directory per seed."""
+    seeds = list(task.seeds)
+    missing = sorted(set(seeds) - set(ctx.out_dirs))
+    if missing:
+        raise ValueError(f"no output directory for seeds {missing}")
+    loop = _Loop(task, optimizer)
+    checkpoints = _Checkpoints(
+        ctx.checkpoint_dir, tf.train.Checkpoint(loop=loop), fingerprint(ctx, seeds, hparams)
+    )
+    progress = checkpoints.restore()
+    if progress is None:
+        progress = _Progress(rows=[], diverged_at={}, wall_time_s=0.0, resumed_from=[])
+        _record(progress, seeds, 0, "test", loop.evaluate())
+    else:
+        progress.resumed_from.append(int(loop.step.numpy()))
+        log.info("resumed %s/%s at step %d", ctx.family, ctx.variant, int(loop.step.numpy()))
+
+    started = time.perf_counter()
+    wall_before = progress.wall_time_s
+    last_checkpoint = time.monotonic()
+    step = int(loop.step.numpy())
+    while step < schedule.steps and len(progress.diverged_at) < len(seeds):
+        n = min(schedule.eval_every - step % schedule.eval_every, schedule.steps - step)
+        train_loss = loop.advance(tf.constant(n, tf.int64)).numpy()
+        step += n
+        for seed, value in zip(seeds, train_loss, strict=True):
+            if not np.isfinite(value) and seed not in progress.diverged_at:
+                progress.diverged_at[seed] = step
+                log.warning("seed %d diverged by step %d (train loss %s)", seed, step, value)
+        _record(progress, seeds, step, "train", {"loss": train_loss})
+        if step % schedule.eval_every == 0 or step == schedule.steps:
+            _record(progress, seeds, step, "test", loop.evaluate())
+        progress.wall_time_s = wall_before + time.perf_counter() - started
+        if step < schedule.steps and time.monotonic() - last_checkpoint >= ctx.checkpoint_seconds:
+            checkpoints.save(step, progress)
+            last_checkpoint = time.monotonic()
+
+    _write_outputs(task, ctx, seeds, step, hparams, progress)
+    checkpoints.remove()
+
+
+def _write_outputs(
+    task: Task,
+    ctx: RunContext,
+    seeds: list[int],
+    step: int,
+    hparams: dict[str, Any],
+    progress: _Progress,
+) -> None:
+    rows = pd.DataFrame(progress.rows, columns=["seed", "step", "split", "metric", "value"])
+    arrays = task.final_arrays()
+    about = runtime.provenance(tf, ctx.threads)
+    for index, seed in enumerate(seeds):
+        diverged = seed in progress.diverged_at
+        meta = {
+            "family": ctx.family,
+            "variant": ctx.variant,
+            "seed": seed,
+            "hparams": hparams,
+            "status": "diverged" if diverged else "ok",
+            "diverged_at_step": progress.diverged_at.get(seed),
+            "steps_completed": step,
+            "wall_time_s": round(progress.wall_time_s, 3),
+            "ensemble_seeds": seeds,
+            "resumed_from_steps": progress.resumed_from,
+            **about,
+            **ctx.extra_meta,
+        }
+        write_run(
+            ctx.out_dirs[seed],
+            rows[rows.seed == seed],
+            meta,
+            {name: values[index] for name, values in arrays.items()},
+        )

@@ -1,0 +1,166 @@
+"""Process-level setup shared by every job: random streams, TensorFlow, devices, provenance.
+
+Everything that decides *where* and *how* numbers are computed lives here, so that a run's
+``meta.json`` can record it and so that every job sets TensorFlow up the same way.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# File descriptors of held GPU locks: kept open for the life of the process, because closing
+# them releases the claim.
+_GPU_LOCKS: list[int] = []
+
+
+def stream_key(seed: int, stream: str) -> np.ndarray:
+    """Key of the named random stream of one seed, as the int64 pair TF's stateless ops take.
+
+    Every random draw in the package comes from such a key (folded with the step where the draw
+    repeats), so a seed's numbers never depend on which other seeds share its job.
+    """
+    if seed < 0:
+        raise ValueError(f"seeds must be non-negative, got {seed}")
+    sequence = np.random.SeedSequence([seed, zlib.crc32(stream.encode())])
+    return sequence.generate_state(2, dtype=np.uint32).astype(np.int64)
+
+
+def numpy_rng(seed: int, stream: str) -> np.random.Generator:
+    """A numpy generator on the named stream of one seed (for draws made once, on the host)."""
+    return np.random.default_rng(stream_key(seed, stream))
+
+
+def visible_gpus() -> list[str]:
+    """GPU indices this process may use, found without importing TensorFlow.
+
+    ``CUDA_VISIBLE_DEVICES`` wins when it is set; otherwise ``nvidia-smi -L`` is asked. A machine
+    without the NVIDIA driver has none.
+    """
+    env = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if env is not None:
+        return [d.strip() for d in env.split(",") if d.strip() and d.strip() != "-1"]
+    if shutil.which("nvidia-smi") is None:
+        return []
+    try:
+        listing = subprocess.run(
+            ["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20, check=True
+        ).stdout
+    except (subprocess.SubprocessError, OSError):
+        return []
+    return [str(i) for i, line in enumerate(listing.splitlines()) if line.startswith("GPU ")]
+
+
+def claim_gpu(lock_dir: Path, jobs_per_gpu: int = 1, poll_seconds: float = 2.0) -> str | None:
+    """Claim one visible GPU slot for this process and hide the other GPUs from TensorFlow.
+
+    Snakemake's ``gpu`` resource bounds how many training jobs run at once; this picks *which*
+    device each one gets: the first slot whose lock file can be taken. Must run before TensorFlow
+    is imported. Returns the GPU index, or None on a machine without GPUs.
+    """
+    gpus = visible_gpus()
+    if not gpus:
+        return None
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    while True:
+        for gpu in gpus:
+            for slot in range(jobs_per_gpu):
+                fd = os.open(lock_dir / f"gpu{gpu}.slot{slot}.lock", os.O_CREAT | os.O_RDWR)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                    continue
+                _GPU_LOCKS.append(fd)
+                os.environ["CUDA_VISIBLE_DEVICES"] = gpu
+                return gpu
+        # More jobs than slots can only happen when Snakemake was given a larger gpu resource
+        # than the machine has; wait for a slot rather than oversubscribe a device.
+        time.sleep(poll_seconds)
+
+
+def setup_tensorflow(threads: int) -> Any:
+    """Import TensorFlow with a fixed thread count and op determinism; return the module.
+
+    The thread count comes from the config, never from Snakemake's ``threads``: reductions split
+    differently over a different number of threads, and the same seed must give the same numbers
+    whatever ``--cores`` is. No global seed is set on purpose: with determinism on, TensorFlow
+    raises on any unseeded random op, which keeps every draw on an explicit stream.
+    """
+    if threads < 1:
+        raise ValueError(f"tf_threads must be at least 1, got {threads}")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    tf.config.experimental.enable_op_determinism()
+    for gpu in tf.config.list_physical_devices("GPU"):
+        # Several small jobs may share one device; none should reserve all of its memory.
+        tf.config.experimental.set_memory_growth(gpu, True)
+    return tf
+
+
+def git_commit() -> str:
+    """The commit of the working tree, with ``-dirty`` when tracked files differ from it."""
+    if shutil.which("git") is None:
+        return "unknown"
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (subprocess.SubprocessError, OSError):
+        return "unknown"
+    return head + ("-dirty" if dirty else "")
+
+
+def cpu_model() -> str:
+    """The CPU's model name as the kernel reports it."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def provenance(tf: Any, threads: int) -> dict[str, Any]:
+    """Versions, hardware and code identity, recorded in every run's ``meta.json``."""
+    import keras
+
+    gpus = tf.config.list_logical_devices("GPU")
+    return {
+        "versions": {
+            "python": sys.version.split()[0],
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "numpy": np.__version__,
+        },
+        "device": gpus[0].name if gpus else "/device:CPU:0",
+        "gpu": os.environ.get("CUDA_VISIBLE_DEVICES") if gpus else None,
+        "cpu": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "tf_threads": threads,
+        "hostname": platform.node(),
+        "git_commit": git_commit(),
+    }
