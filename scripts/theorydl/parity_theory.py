@@ -1,0 +1,123 @@
+"""The theory behind the parity failure (Failures §2 and Appendix B), checked numerically.
+
+- **Theorem 1**: for a set H of orthogonal targets, the variance across targets of the loss
+  gradient, Var = E_h‖∇F_h(w) − E_h'∇F_h'(w)‖², is at most G(w)²/|H|, where
+  G(w)² bounds E_x‖∂p_w(x)/∂w‖². Parities of d bits are 2^d such targets, so the gradient
+  is nearly the same whichever parity is the target: it carries ~2^-d bits about it.
+- **Lemma 3**: a ReLU layer of width about 3d/2 realizes any parity exactly, so the failure
+  is one of optimization, not of expressiveness.
+
+Everything here is exact: the expectations over x enumerate all 2^d inputs.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from theorydl.parity import ParityConfig, ParityEnsemble
+
+
+def all_inputs(d: int) -> np.ndarray:
+    """Every point of {±1}^d as a float32 array ``[2^d, d]``; row 0 is all +1."""
+    bits = np.array(list(itertools.product([0, 1], repeat=d)), dtype=np.float32)
+    return 1.0 - 2.0 * bits
+
+
+def characters(d: int) -> tuple[np.ndarray, np.ndarray]:
+    """All 2^d parities as masks ``[2^d, d]`` and their values on :func:`all_inputs`."""
+    masks = all_inputs(d) < 0  # one subset per row, enumerated like the inputs
+    x = all_inputs(d)
+    values = np.prod(np.where(masks[:, None, :], x[None, :, :], 1.0), axis=-1)
+    return masks, values.astype(np.float32)
+
+
+def per_example_gradients(net: ParityEnsemble, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Network outputs ``p(x)`` and flattened parameter gradients ``∂p(x)/∂w``, ``[n, P]``.
+
+    One copy of the weights per example along the ensemble axis: the gradient of the summed
+    outputs with respect to the copies is then every per-example gradient, in one backward pass
+    (TF's ``jacobian`` would do the same through pfor, which corrupted memory in our tests).
+    """
+    n = x.shape[0]
+    copies = [tf.repeat(p, n, axis=0) for p in net.params]  # the net holds a single seed
+    with tf.GradientTape() as tape:
+        tape.watch(copies)
+        scores = net.scores(tf.constant(x[:, None, :]), copies)[:, 0]
+        total = tf.reduce_sum(scores)
+    grads = tape.gradient(total, copies)
+    flat = tf.concat([tf.reshape(g, [n, -1]) for g in grads], axis=1)
+    return scores.numpy().astype(np.float64), flat.numpy().astype(np.float64)
+
+
+@dataclass(frozen=True)
+class GradientVariance:
+    """Theorem 1's quantities for one network at one point w."""
+
+    d: int
+    variance: float  # Var over all 2^d parity targets of the hinge-loss gradient
+    g_squared: float  # G(w)² = E_x‖∂p/∂w‖²
+    bound: float  # G²/2^d
+
+    @property
+    def ratio(self) -> float:
+        return self.variance / self.bound
+
+
+def gradient_variance(d: int, seed: int, width_factor: int = 10) -> GradientVariance:
+    """Exact variance across parity targets of the hinge-loss gradient at initialization.
+
+    With a(x) = −h(x)·1[h(x)p(x) < 1] the gradient for target h is E_x[a_h(x) g(x)]. Because
+    h(x) = ±1, a_h(x) = −c(x)h(x) + s(x) with c = 1, s = 0 where |p| < 1 and c = ½,
+    s = sign(p)/2 elsewhere; the s part does not depend on h. The h-dependent part is the Walsh
+    transform of f = c·g, so by Parseval Var = E_x‖f‖²/2^d − ‖f(𝟙)‖²/4^d exactly
+    (𝟙 = all-ones input, where every parity is +1).
+    """
+    net = ParityEnsemble(ParityConfig(d=d, width_factor=width_factor), [seed])
+    x = all_inputs(d)
+    p, g = per_example_gradients(net, x)
+    c = np.where(np.abs(p) < 1.0, 1.0, 0.5)
+    f = c[:, None] * g
+    n = 2.0**d
+    variance = float(np.mean(np.sum(f**2, axis=1)) / n - np.sum(f[0] ** 2) / n**2)
+    g_squared = float(np.mean(np.sum(g**2, axis=1)))
+    return GradientVariance(d, variance, g_squared, g_squared / n)
+
+
+def gradient_variance_by_enumeration(d: int, seed: int, width_factor: int = 10) -> float:
+    """The same variance computed the long way: the hinge gradient of every target, then Var.
+
+    Costs 2^d × 2^d × P; used to test :func:`gradient_variance` for small d.
+    """
+    net = ParityEnsemble(ParityConfig(d=d, width_factor=width_factor), [seed])
+    x = all_inputs(d)
+    p, g = per_example_gradients(net, x)
+    _, h = characters(d)  # [targets, inputs]
+    slope = np.where(h * p[None, :] < 1.0, -1.0, 0.0)  # d/dz relu(1 − z) at z = h·p
+    grads = (slope * h) @ g / x.shape[0]  # ∇F_h = E_x[r'(h p) h ∂p/∂w], one row per target
+    return float(np.mean(np.sum((grads - grads.mean(axis=0)) ** 2, axis=1)))
+
+
+def lemma3_weights(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Weights of a one-hidden-layer ReLU net computing the parity of ``mask`` on {±1}^d.
+
+    Appendix B's construction, for bits b_i = (1 − x_i)/2 and z = Σ_{i∈S} b_i: triads of units
+    relu(z − 2i + ½), relu(z − 2i), relu(z − 2i − ½) with output weights 1, −2, 1 sum to ½ when
+    z = 2i and to 0 at every other integer; over i = 0..⌊|S|/2⌋ the sum is ½·[z even], and
+    4·sum − 1 = (−1)^z = ∏_{i∈S} x_i. Width 3(⌊|S|/2⌋ + 1) ≤ 3d/2 + 3.
+    Returns (w1 ``[d, width]``, b1 ``[width]``, w2 ``[width]``, b2).
+    """
+    mask = np.asarray(mask, dtype=bool)
+    size = int(mask.sum())
+    # z = Σ_{i∈S}(1 − x_i)/2 = |S|/2 − ½ Σ_{i∈S} x_i: input weights −½ on S, offset |S|/2.
+    direction = np.where(mask, -0.5, 0.0)
+    w1, b1, w2 = [], [], []
+    for i in range(size // 2 + 1):
+        for shift, out in ((-0.5, 1.0), (0.0, -2.0), (0.5, 1.0)):
+            w1.append(direction)
+            b1.append(size / 2 - 2 * i - shift)
+            w2.append(4.0 * out)
+    return np.stack(w1, axis=1), np.array(b1), np.array(w2), -1.0

@@ -1,0 +1,120 @@
+"""Writing aggregated tables as CSV (full precision, for code), Markdown and LaTeX (for people).
+
+No templating library: a booktabs table and a pipe table are a few lines each, and the output
+stays byte-stable across pandas versions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from theorydl.runs import atomic_write_text
+
+_TEX_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+_TEX_SYMBOLS = {
+    "±": r"$\pm$",
+    "≤": r"$\le$",
+    "≥": r"$\ge$",
+    "×": r"$\times$",
+    "≈": r"$\approx$",
+    "−": "-",
+    "²": r"$^2$",
+    "⁻": r"$^{-}$",
+    "∞": r"$\infty$",
+    "ω": r"$\omega$",
+    "σ": r"$\sigma$",
+}
+
+
+def tex_escape(text: str) -> str:
+    """Text safe for LaTeX, with the few Unicode symbols our tables use turned into math."""
+    out = "".join(_TEX_SPECIALS.get(ch, ch) for ch in str(text))
+    for symbol, tex in _TEX_SYMBOLS.items():
+        out = out.replace(symbol, tex)
+    return out
+
+
+def fmt(value: float, digits: int = 3) -> str:
+    """A number with ``digits`` significant digits, thousands grouped, '—' for missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, float) and math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    if float(value).is_integer() and abs(value) >= 1:
+        return f"{int(value):,}".replace(",", " ")
+    return f"{value:.{digits}g}"
+
+
+def mean_std(values: Iterable[float], digits: int = 3) -> str:
+    """'mean ± std' over seeds (sample std; '—' for one value)."""
+    array = np.asarray(list(values), dtype=float)
+    array = array[np.isfinite(array)]
+    if array.size == 0:
+        return "—"
+    if array.size == 1:
+        return fmt(float(array[0]), digits)
+    return f"{array.mean():.{digits}f} ± {array.std(ddof=1):.{digits}f}"
+
+
+def to_markdown(display: pd.DataFrame) -> str:
+    """A GitHub pipe table."""
+    header = "| " + " | ".join(map(str, display.columns)) + " |"
+    rule = "|" + "|".join("---" for _ in display.columns) + "|"
+    body = [
+        "| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |"
+        for row in display.itertuples(index=False)
+    ]
+    return "\n".join([header, rule, *body]) + "\n"
+
+
+def to_latex(display: pd.DataFrame, caption: str = "") -> str:
+    """A booktabs tabular (wrapped by the report in its own table environment)."""
+    spec = "l" + "r" * (len(display.columns) - 1)
+    lines = [f"% {caption}" if caption else "%", rf"\begin{{tabular}}{{{spec}}}", r"\toprule"]
+    lines.append(" & ".join(tex_escape(c) for c in display.columns) + r" \\")
+    lines.append(r"\midrule")
+    for row in display.itertuples(index=False):
+        lines.append(" & ".join(tex_escape(v) for v in row) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+def formatted(data: pd.DataFrame) -> pd.DataFrame:
+    """Every number of ``data`` through :func:`fmt`."""
+    return data.map(lambda v: fmt(v) if isinstance(v, (int, float, np.number)) else v)
+
+
+def write_table(
+    stem: Path,
+    data: pd.DataFrame,
+    display: pd.DataFrame | None = None,
+    caption: str = "",
+    human: bool = True,
+) -> None:
+    """Write ``stem``.csv from ``data`` and, if ``human``, ``stem``.md / ``.tex`` from ``display``.
+
+    ``display`` defaults to ``data`` with every number formatted by :func:`fmt`.
+    """
+    stem = Path(stem)
+    csv = data.to_csv(index=False, float_format="%.9g", lineterminator="\n")
+    atomic_write_text(stem.with_suffix(".csv"), csv)
+    if human:
+        display = formatted(data) if display is None else display
+        atomic_write_text(stem.with_suffix(".md"), to_markdown(display))
+        atomic_write_text(stem.with_suffix(".tex"), to_latex(display, caption))
