@@ -1,0 +1,58 @@
+"""Steps for SGD to reach 99% test accuracy on a parity, vs d and vs the parity's degree |S|.
+
+Seeds that never get there within their budget are drawn as open triangles at the budget
+(censored), never dropped.
+"""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from theorydl.job import log_to
+from theorydl.plotting import DOUBLE_COLUMN, save_figure, use_style
+
+sm = snakemake  # noqa: F821 (injected by Snakemake's script directive)
+log_to(sm.log[0])
+use_style()
+seeds = pd.read_csv(sm.input.seeds)
+seeds["reached"] = np.isfinite(seeds.steps_to_99)
+seeds["shown"] = np.where(seeds.reached, seeds.steps_to_99, seeds.budget)
+rng = np.random.default_rng(0)  # horizontal jitter only, so that overlapping seeds stay visible
+seeds["jitter"] = rng.uniform(-0.2, 0.2, len(seeds))
+cmap = plt.get_cmap("viridis")
+norm = plt.Normalize(seeds.subset_size.min(), max(seeds.subset_size.max(), 1))
+
+fig, axes = plt.subplots(1, 2, figsize=DOUBLE_COLUMN, sharey=True, layout="constrained")
+for ax, axis, label in (
+    (axes[0], "d", "input dimension d"),
+    (axes[1], "subset_size", "parity degree |S|"),
+):
+    reached, censored = seeds[seeds.reached], seeds[~seeds.reached]
+    ax.scatter(
+        reached[axis] + reached.jitter,
+        reached.shown,
+        marker="o",
+        s=14,
+        color=cmap(norm(reached.subset_size)),
+        label="reached 99%",
+    )
+    ax.scatter(
+        censored[axis] + censored.jitter,
+        censored.shown,
+        marker="^",
+        s=18,
+        facecolors="none",
+        edgecolors=cmap(norm(censored.subset_size)),
+        linewidths=0.8,
+        label="not within the budget (drawn at it)",
+    )
+    medians = seeds.groupby(axis).steps_to_99.median()
+    medians = medians[np.isfinite(medians)]
+    ax.plot(medians.index, medians.values, color="k", linewidth=1.0, label="median over seeds")
+    ax.set(xlabel=label, yscale="log")
+axes[0].set_ylabel("steps to 99% test accuracy")
+axes[0].legend(loc="upper left", fontsize="x-small")
+fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes, label="|S|", pad=0.01)
+sns.despine(fig)
+save_figure(fig, sm.output, sm.params.script, sm.input)
