@@ -1,0 +1,155 @@
+"""Configuration: scales, schema validation, and the resolved hyperparameters of every job.
+
+``config/config.yaml`` is the paper scale. ``scale: quick`` or ``scale: smoke`` lays
+``config/scales/<scale>.yaml`` over it (mappings merge key by key, lists are replaced whole), and
+whatever the command line or a user's ``--configfile`` sets wins over both. The merged config is
+checked against ``workflow/schemas/config.schema.yaml`` and then against the rules a schema
+cannot state (cross-field checks, the hyperparameter dataclasses). Every problem found is
+reported at once, each naming the key, the value and what is allowed.
+
+Hyperparameter *values* have one home: the dataclass of the family (the authors' defaults).
+A family block may override them for all its variants (``hparams``) or for one
+(``variant_hparams``); the variant's own axis (``d`` for parity) comes from the family module.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import importlib
+import re
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import jsonschema
+import yaml
+
+SCALES = ("paper", "quick", "smoke")
+# Family name → (experiment module, analysis module). Adding a family adds a line here.
+FAMILIES = {"parity": ("theorydl.parity", "theorydl.parity_analysis")}
+
+
+class ConfigError(ValueError):
+    """One or more invalid configuration values; the message lists every one."""
+
+
+def family_module(name: str) -> ModuleType:
+    """The module of an experiment family (imported on demand: it imports TensorFlow)."""
+    return importlib.import_module(FAMILIES[name][0])
+
+
+def known_tables() -> dict[str, list[str]]:
+    """Every aggregated table the families write, with its columns (what claims may name)."""
+    tables: dict[str, list[str]] = {}
+    for _, analysis in FAMILIES.values():
+        tables.update(importlib.import_module(analysis).TABLES)
+    return tables
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """``override`` laid over ``base``: mappings merge recursively, anything else replaces."""
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _normalise_switches(config: dict) -> None:
+    # YAML 1.1 reads a bare on/off as a boolean; the report switch is spelled on/off/auto.
+    if isinstance(config.get("report"), bool):
+        config["report"] = "on" if config["report"] else "off"
+
+
+def apply_scale(config: dict, cli: dict, root: Path) -> dict:
+    """The paper config with the chosen scale's overrides and then the command line's."""
+    config = copy.deepcopy(config)
+    _normalise_switches(config)
+    scale = config.get("scale", "paper")
+    if scale not in SCALES:
+        raise ConfigError(
+            f"config key 'scale': value {scale!r} is not allowed. "
+            f"Allowed: one of {', '.join(SCALES)}"
+        )
+    if scale != "paper":
+        path = root / "config" / "scales" / f"{scale}.yaml"
+        overrides = yaml.safe_load(path.read_text()) or {}
+        config = deep_merge(deep_merge(config, overrides), cli)
+        _normalise_switches(config)
+    return config
+
+
+def _key(path: Any) -> str:
+    return ".".join(str(p) for p in path) or "<top level>"
+
+
+def _schema_problems(config: dict, schema: dict) -> list[str]:
+    validator = jsonschema.Draft7Validator(schema)
+    problems = []
+    for error in sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.path))):
+        allowed = error.schema.get("description", "")
+        if error.validator == "additionalProperties":
+            known = sorted(error.schema.get("properties", {}))
+            patterns = list(error.schema.get("patternProperties", {}))
+            for key in sorted(set(error.instance) - set(known)):
+                if any(re.search(p, key) for p in patterns):
+                    continue
+                where = _key([*error.path, key])
+                hint = f"known keys here: {', '.join(known)}" if known else allowed
+                problems.append(f"config key '{where}' is not a known setting ({hint})")
+            continue
+        problems.append(
+            f"config key '{_key(error.path)}': value {error.instance!r} is not allowed "
+            f"({error.message}). Allowed: {allowed or 'see workflow/schemas/config.schema.yaml'}"
+        )
+    return problems
+
+
+def _resolve_family(name: str, block: dict, problems: list[str]) -> dict[str, dict[str, Any]]:
+    """Resolved hyperparameters (plain dicts) of every variant of one family."""
+    module = family_module(name)
+    axes = module.variants(block)
+    resolved = {}
+    for variant in sorted(set(block.get("variant_hparams", {})) - set(axes)):
+        problems.append(
+            f"config key '{name}.variant_hparams.{variant}' names no variant of this run. "
+            f"Allowed: one of {', '.join(axes)}"
+        )
+    for variant, axis in axes.items():
+        own = block.get("variant_hparams", {}).get(variant, {})
+        values = {**block.get("hparams", {}), **axis, **own}
+        try:
+            cfg = module.Config(**values)
+        except (TypeError, ValueError) as error:
+            problems.append(f"config of {name} variant '{variant}': {error}")
+            continue
+        resolved[variant] = dataclasses.asdict(cfg)
+    return resolved
+
+
+def resolve(config: dict, cli: dict, root: Path) -> dict:
+    """Validate the whole config and add ``_variants``: family → variant → hyperparameters.
+
+    Raises :class:`ConfigError` listing every problem; nothing is run before this passes.
+    """
+    config = apply_scale(config, cli, root)
+    schema = yaml.safe_load((root / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    problems = _schema_problems(config, schema)
+    if problems:
+        raise ConfigError(_report(problems))
+    variants = {}
+    for name in FAMILIES:
+        variants[name] = _resolve_family(name, config[name], problems)
+        problems += family_module(name).check_config(config[name], variants[name])
+    if problems:
+        raise ConfigError(_report(problems))
+    config["_variants"] = variants
+    return config
+
+
+def _report(problems: list[str]) -> str:
+    lines = "\n".join(f"  - {p}" for p in problems)
+    return f"invalid configuration ({len(problems)} problem(s)):\n{lines}"
