@@ -1,0 +1,29 @@
+# theorydl-artifact: every failure case of "Failures of Gradient-Based Deep Learning" and the
+# weight-sharing ablation, from training to the report.
+#
+#   snakemake --cores all                       # paper scale (config/config.yaml)
+#   snakemake --cores all --config scale=quick  # every claim judgeable on a laptop CPU
+#
+# This file only includes the rules; see workflow/rules/*.smk.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/parity.smk"
+include: "workflow/rules/claims.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    """Every table, figure and verdict, and the report PDF when TeX is available."""
+    input:
+        rules.claims.output,
+        [f for outputs in FAMILY_OUTPUTS.values() for f in outputs["figures"]],
+        [REPORT_PDF] if BUILD_PDF else [],
+    default_target: True

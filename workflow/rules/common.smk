@@ -1,0 +1,97 @@
+# Shared by every rules file: config resolution and validation, target lists, GPU detection.
+
+import os
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+
+sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from theorydl import claims as tdl_claims  # noqa: E402
+from theorydl import config as tdl_config  # noqa: E402
+from theorydl import runtime as tdl_runtime  # noqa: E402
+from theorydl.job import native_stderr_silenced  # noqa: E402
+
+# The family modules import TensorFlow, whose C++ start-up notes would clutter every run's output.
+with native_stderr_silenced():
+    for _family in tdl_config.FAMILIES:
+        tdl_config.family_module(_family)
+
+ROOT = Path(workflow.basedir)
+RESULTS = "results"
+TABLES = f"{RESULTS}/tables"
+FIGURES = f"{RESULTS}/figures"
+LOGS = f"{RESULTS}/logs"
+BENCHMARKS = f"{RESULTS}/benchmarks"
+
+# ---- configuration: scale overrides, schema, cross-checks; all before any job is scheduled --
+try:
+    _resolved = tdl_config.resolve(
+        config, cli=workflow.config_settings.overwrite_config, root=ROOT
+    )
+    CLAIMS = tdl_claims.load_claims(
+        ROOT / "config" / "claims.yaml",
+        ROOT / "workflow" / "schemas" / "claims.schema.yaml",
+        tdl_config.known_tables(),
+    )
+except (tdl_config.ConfigError, tdl_claims.ClaimsError) as error:
+    raise WorkflowError(str(error)) from None
+config.clear()
+config.update(_resolved)
+VARIANTS = config["_variants"]  # family -> variant -> resolved hyperparameters
+
+# ---- devices ------------------------------------------------------------------------------
+# Training jobs each claim one GPU slot when GPUs are visible; on a CPU-only machine they ask
+# for none, so nothing waits on a resource that does not exist.
+N_GPUS = len(tdl_runtime.visible_gpus())
+GPU_PER_TRAINING_JOB = 1 if N_GPUS else 0
+if N_GPUS and "gpu" not in workflow.global_resources:
+    workflow.register_resource("gpu", N_GPUS * config["jobs_per_gpu"])
+
+
+wildcard_constraints:
+    variant=r"[A-Za-z0-9_.-]+",
+
+
+# Each family's rules file registers what it delivers: {"figures": [...], "tex_tables": [...]}.
+FAMILY_OUTPUTS = {}
+
+
+def run_files(family, variant, name):
+    """One file (metrics.csv, meta.json or arrays.npz) of every seed of a variant."""
+    return [
+        f"{RESULTS}/runs/{family}/{variant}/seed{seed}/{name}"
+        for seed in config[family]["seeds"]
+    ]
+
+
+def all_run_files(family, name):
+    """One file of every seed of every variant of a family."""
+    return [f for v in VARIANTS[family] for f in run_files(family, v, name)]
+
+
+def training_params(family):
+    """The params every training rule passes to scripts/train.py (changes trigger reruns)."""
+    return dict(
+        family=family,
+        hparams=lambda wildcards: VARIANTS[family][wildcards.variant],
+        seeds=config[family]["seeds"],
+        scale=config["scale"],
+        tf_threads=config["tf_threads"],
+        checkpoint_dir=lambda wildcards: f"{RESULTS}/checkpoints/{family}/{wildcards.variant}",
+        checkpoint_seconds=config["checkpoint_seconds"],
+        jobs_per_gpu=config["jobs_per_gpu"],
+        lock_dir=".snakemake/gpu-locks",
+    )
+
+
+def table_files(*names, suffixes=("csv", "md", "tex")):
+    """Paths of aggregated tables: CSV for code, Markdown and LaTeX for people."""
+    return [f"{TABLES}/{n}.{s}" for n in names for s in suffixes]
+
+
+def figure_files(name):
+    """A figure's PDF (for the report) and PNG (for snakemake --report)."""
+    return [f"{FIGURES}/{name}.pdf", f"{FIGURES}/{name}.png"]

@@ -1,0 +1,72 @@
+# The report: generated LaTeX inputs, then the PDF built from paper/ with latexmk.
+
+import shutil
+
+TEX_INSTALL = (
+    "sudo apt-get install latexmk texlive-latex-recommended "
+    "texlive-fonts-recommended texlive-latex-extra"
+)
+HAVE_LATEXMK = shutil.which("latexmk") is not None
+if config["report"] == "on" and not HAVE_LATEXMK:
+    raise WorkflowError(
+        f"config key 'report' is 'on' but latexmk is not installed. Install TeX Live with:\n"
+        f"  {TEX_INSTALL}\nor run with --config report=off (or auto) to skip the PDF."
+    )
+BUILD_PDF = config["report"] == "on" or (config["report"] == "auto" and HAVE_LATEXMK)
+REPORT_PDF = f"{RESULTS}/report/report.pdf"
+
+
+onstart:
+    if config["report"] == "auto" and not HAVE_LATEXMK:
+        print(
+            f"NOTE: report: auto and latexmk is not installed, so {REPORT_PDF} is skipped "
+            f"(everything else is built). To get the PDF:\n  {TEX_INSTALL}\n"
+            f"Set --config report=off to silence this note."
+        )
+
+
+rule report_inputs:
+    """Every number the report quotes, as LaTeX definitions; plus the claims and setup tables."""
+    input:
+        claims=rules.claims.output.csv,
+        tables=[f"{TABLES}/{name}.csv" for name in sorted(tdl_config.known_tables())],
+        metas=all_run_files("parity", "meta.json"),
+    output:
+        values=f"{RESULTS}/report/generated/values.tex",
+        claims=f"{RESULTS}/report/generated/claims_table.tex",
+        hparams_parity=f"{RESULTS}/report/generated/hparams_parity.tex",
+    params:
+        scale=config["scale"],
+        config={k: v for k, v in config.items() if k != "_variants"},
+        variants=VARIANTS,
+    log:
+        f"{LOGS}/report_inputs.log",
+    conda:
+        "../../envs/environment.yaml"
+    script:
+        "../../scripts/report_inputs.py"
+
+
+rule report_pdf:
+    """The report PDF (paper/report.tex), with every figure, table and verdict."""
+    input:
+        main="paper/report.tex",
+        sections=sorted(
+            str(p.relative_to(ROOT)) for p in (ROOT / "paper").glob("*.tex") if p.name != "report.tex"
+        ),
+        generated=rules.report_inputs.output,
+        tables=[f for outputs in FAMILY_OUTPUTS.values() for f in outputs["tex_tables"]],
+        figures=[
+            f for outputs in FAMILY_OUTPUTS.values() for f in outputs["figures"] if f.endswith(".pdf")
+        ],
+    output:
+        pdf=REPORT_PDF,
+    params:
+        build_dir=f"{RESULTS}/report/build",
+        search_dirs=[f"{RESULTS}/report/generated", TABLES, FIGURES],
+    log:
+        f"{LOGS}/report_pdf.log",
+    conda:
+        "../../envs/environment.yaml"
+    script:
+        "../../scripts/build_report.py"
