@@ -1,0 +1,133 @@
+"""Configuration: scales merge as documented, and every bad value stops the run at parse time."""
+
+import copy
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from theorydl import config as tdl_config
+
+
+@pytest.fixture(scope="module")
+def paper(repo):
+    return yaml.safe_load((repo / "config" / "config.yaml").read_text())
+
+
+def resolve(repo, base, **cli):
+    return tdl_config.resolve(tdl_config.deep_merge(base, cli), cli=cli, root=repo)
+
+
+def test_paper_scale_resolves_with_the_figure_budgets(repo, paper):
+    resolved = resolve(repo, paper)
+    variants = resolved["_variants"]["parity"]
+    assert set(variants) == {f"d{d}" for d in paper["parity"]["dims"]}
+    assert variants["d5"]["steps"] == 5000 and variants["d5"]["eval_every"] == 10
+    assert variants["d10"]["steps"] == 25000 and variants["d10"]["eval_every"] == 50
+    assert variants["d30"]["steps"] == 50000 and variants["d30"]["eval_every"] == 100
+    assert variants["d30"]["learning_rate"] == 0.01 and variants["d30"]["width_factor"] == 10
+
+
+def test_quick_scale_overrides_only_what_it_sets(repo, paper):
+    resolved = resolve(repo, paper, scale="quick")
+    quick = yaml.safe_load((repo / "config" / "scales" / "quick.yaml").read_text())
+    assert resolved["parity"]["dims"] == quick["parity"]["dims"]
+    assert resolved["parity"]["figure1_dims"] == paper["parity"]["figure1_dims"]
+    assert resolved["_variants"]["parity"]["d10"]["steps"] == 25000
+
+
+def test_command_line_wins_over_the_scale(repo, paper):
+    resolved = resolve(repo, paper, scale="smoke", parity={"seeds": [7]})
+    assert resolved["parity"]["seeds"] == [7]
+    assert resolved["parity"]["dims"] == [5, 10]  # from the smoke scale
+
+
+def test_report_switch_accepts_yaml_booleans(repo, paper):
+    assert resolve(repo, paper, report=True)["report"] == "on"
+    assert resolve(repo, paper, report=False)["report"] == "off"
+
+
+def with_change(base, path, value):
+    config = copy.deepcopy(base)
+    *parents, last = path.split(".")
+    node = config
+    for key in parents:
+        node = node[key]
+    if value is DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    return config
+
+
+DELETE = object()
+BAD = [  # (key to change, bad value, what the message must contain)
+    ("scale", "fast", "'scale': value 'fast'"),
+    ("report", "maybe", "config key 'report'"),
+    ("tf_threads", 0, "config key 'tf_threads': value 0"),
+    ("tf_threads", "two", "config key 'tf_threads': value 'two'"),
+    ("checkpoint_seconds", -1, "config key 'checkpoint_seconds'"),
+    ("parity.seeds", [], "config key 'parity.seeds': value []"),
+    ("parity.seeds", [1, 1], "config key 'parity.seeds': value [1, 1]"),
+    ("parity.seeds", [0, -3], "config key 'parity.seeds.1': value -3"),
+    ("parity.dims", [5, -10], "config key 'parity.dims.1': value -10"),
+    ("parity.figure1_dims", [5, 15], "'parity.figure1_dims': value 15 is not a trained dimension"),
+    ("parity.hparams", {"lerning_rate": 0.1}, "'parity.hparams.lerning_rate' is not a known"),
+    ("parity.hparams", {"learning_rate": "fast"}, "'parity.hparams.learning_rate': value 'fast'"),
+    ("parity.hparams", {"learning_rate": 0}, "'parity.hparams.learning_rate': value 0"),
+    ("parity.hparams", {"subset_size": 40}, "subset_size must lie in [0, d=5], got 40"),
+    ("parity.variant_hparams", {"d15": {"steps": 10}}, "'parity.variant_hparams.d15' names no"),
+    ("parity.variant_hparams", {"d5": {"steps": 1.5}}, "'parity.variant_hparams.d5.steps'"),
+    ("parity.gradient_variance.dims", [2, 3, 30], "'parity.gradient_variance.dims.2': value 30"),
+    ("parity.colour", "red", "'parity.colour' is not a known setting"),
+    ("parity.dims", DELETE, "'dims' is a required property"),
+    ("tf_thread", 2, "config key 'tf_thread' is not a known setting"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "message"), BAD, ids=[f"{k}={v!r}" for k, v, _ in BAD])
+def test_bad_values_are_rejected_with_key_value_and_what_is_allowed(
+    repo, paper, key, value, message
+):
+    bad = with_change(paper, key, value)
+    with pytest.raises(tdl_config.ConfigError) as error:
+        tdl_config.resolve(bad, cli={}, root=repo)
+    text = str(error.value)
+    assert message in text
+    assert "Allowed" in text or "known keys" in text or "must lie in" in text
+
+
+def test_schema_lists_exactly_the_dataclass_fields(repo, tf):
+    import dataclasses
+
+    from theorydl.parity import ParityConfig
+
+    schema = yaml.safe_load((repo / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    fields = {f.name for f in dataclasses.fields(ParityConfig)}
+    assert set(schema["definitions"]["parity_hparams"]["properties"]) == fields
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("scale=huge", "config key 'scale': value 'huge' is not allowed"),
+        ("tf_threads=-2", "config key 'tf_threads': value -2 is not allowed"),
+    ],
+)
+def test_snakemake_stops_before_any_job(repo, tmp_path, option, message):
+    for name in ("Snakefile", "config", "workflow", "scripts", "paper"):
+        source = repo / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "1", "--config", option],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+    )
+    assert done.returncode != 0
+    assert message in done.stdout + done.stderr
+    assert not (tmp_path / "results").exists()

@@ -1,0 +1,135 @@
+"""The whole workflow at scale=smoke, in a fresh copy of the repository (minutes)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+pytestmark = pytest.mark.workflow
+
+REPO = Path(__file__).resolve().parents[1]
+TRACKED = ("Snakefile", "config", "workflow", "scripts", "paper", "pyproject.toml")
+SMOKE = ["--config", "scale=smoke"]
+
+
+def fresh_copy(target: Path) -> Path:
+    target.mkdir(parents=True)
+    for name in TRACKED:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, target / name)
+    return target
+
+
+def snakemake(workdir: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {})),
+    )
+    return done
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    workdir = fresh_copy(tmp_path_factory.mktemp("smoke") / "repo")
+    done = snakemake(workdir, "--cores", "2", *SMOKE)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    return workdir
+
+
+def test_every_expected_output_exists(smoke_run):
+    results = smoke_run / "results"
+    for d in (5, 10):
+        for seed in (0, 1):
+            run = results / "runs" / "parity" / f"d{d}" / f"seed{seed}"
+            for name in ("metrics.csv", "meta.json", "arrays.npz"):
+                assert (run / name).stat().st_size > 0
+            assert json.loads((run / "meta.json").read_text())["hparams"]["steps"] == 300
+    for table in ("parity_seeds", "parity_summary", "parity_gradvar", "parity_gradvar_fit"):
+        for suffix in (".csv", ".md", ".tex"):
+            assert (results / "tables" / f"{table}{suffix}").stat().st_size > 0
+    for figure in ("parity_fig1_accuracy", "parity_steps_to_99", "parity_gradient_variance"):
+        pdf, png = (results / "figures" / f"{figure}{s}" for s in (".pdf", ".png"))
+        assert pdf.stat().st_size > 5000 and png.stat().st_size > 5000
+        assert b"figure_parity_" in png.read_bytes()  # the PNG names the script that drew it
+    for rule in ("train_d5", "train_d10", "gradient_variance"):
+        assert (results / "benchmarks" / "parity" / f"{rule}.tsv").exists()
+    assert not (results / "checkpoints" / "parity" / "d5").exists()
+
+
+def test_tables_hold_one_row_per_seed_and_dimension(smoke_run):
+    per_seed = pd.read_csv(smoke_run / "results" / "tables" / "parity_seeds.csv")
+    assert sorted(zip(per_seed.d, per_seed.seed, strict=True)) == [(5, 0), (5, 1), (10, 0), (10, 1)]
+    assert per_seed.final_accuracy.between(0, 1).all()
+    assert (per_seed.budget == 300).all()
+    gradvar = pd.read_csv(smoke_run / "results" / "tables" / "parity_gradvar.csv")
+    assert sorted(gradvar.d.unique()) == [4, 5, 6, 7, 8, 9]
+    assert (gradvar.ratio <= 1).all()
+
+
+def test_claims_table_has_a_verdict_per_claim(smoke_run):
+    claims = pd.read_csv(smoke_run / "results" / "claims.csv").set_index("id")
+    verdicts = claims.verdict.to_dict()
+    # Smoke runs 300 steps: every training claim must say so rather than pass or fail.
+    for claim in (
+        "parity-d5-learns",
+        "parity-d10-learns",
+        "parity-d30-chance",
+        "parity-d30-never-learns",
+    ):
+        assert verdicts[claim] == "not judged at this scale"
+    assert verdicts["parity-gradvar-bound"] == "reproduced"
+    assert verdicts["parity-gradvar-halves"] == "reproduced"
+    assert claims.loc["parity-gradvar-bound", "seeds_satisfying"] == "12/12"
+    assert "| parity-d5-learns |" in (smoke_run / "results" / "claims.md").read_text()
+
+
+def test_report_pdf_has_every_section(smoke_run):
+    reader = PdfReader(smoke_run / "results" / "report" / "report.pdf")
+    assert len(reader.pages) >= 4
+    text = " ".join(page.extract_text() for page in reader.pages)
+    for heading in ("How to read this report", "Claims", "Parities: non-informative gradients"):
+        assert heading in text
+    assert "smoke" in text
+
+
+def test_second_run_does_nothing(smoke_run):
+    done = snakemake(smoke_run, "--cores", "2", *SMOKE, "--dry-run")
+    assert done.returncode == 0
+    assert "Nothing to be done" in done.stdout + done.stderr
+
+
+def test_cores_do_not_change_the_numbers(smoke_run, tmp_path):
+    other = fresh_copy(tmp_path / "repo")
+    targets = [f"results/runs/parity/d{d}/seed{s}/metrics.csv" for d in (5, 10) for s in (0, 1)]
+    done = snakemake(other, *targets, "--cores", "1", *SMOKE)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for target in targets:
+        assert (other / target).read_bytes() == (smoke_run / target).read_bytes()
+
+
+def test_without_tex_auto_skips_the_pdf_and_on_refuses(tmp_path):
+    workdir = fresh_copy(tmp_path / "repo")
+    bin_dir = tmp_path / "bin"  # a PATH with python but without latexmk
+    bin_dir.mkdir()
+    (bin_dir / "python").symlink_to(sys.executable)
+    env = {"PATH": str(bin_dir)}
+    planned = snakemake(workdir, "--cores", "1", *SMOKE, "--dry-run", env=env)
+    assert planned.returncode == 0, planned.stderr[-3000:]
+    assert "report_pdf" not in planned.stdout and "claims" in planned.stdout
+    refused = snakemake(
+        workdir, "--cores", "1", "--config", "scale=smoke", "report=on", "--dry-run", env=env
+    )
+    assert refused.returncode != 0
+    assert "latexmk is not installed" in refused.stdout + refused.stderr
