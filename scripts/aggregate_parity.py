@@ -10,6 +10,7 @@ log_to(sm.log[0])
 aggregate(
     run_dirs=[Path(meta).parent for meta in sm.input.meta],
     variants=sm.params.variants,
+    figure1_dims=list(sm.params.figure1_dims),
     gradvar_csv=Path(sm.input.gradvar),
     tables_dir=Path(sm.output.summary).parent,
 )

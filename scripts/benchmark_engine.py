@@ -40,8 +40,9 @@ def engine_rate(d: int, seeds: int, steps: int, threads: int) -> float:
     from theorydl import engine
     from theorydl.parity import ParityConfig, ParityEnsemble
 
-    task = ParityEnsemble(ParityConfig(d=d, batch_size=BATCH, eval_samples=EVAL_SAMPLES),
-                          list(range(seeds)))
+    task = ParityEnsemble(
+        ParityConfig(d=d, batch_size=BATCH, eval_samples=EVAL_SAMPLES), list(range(seeds))
+    )
     loop = engine._Loop(task, engine.SGD(task.trainable_variables, LR))
     chunk = tf.constant(EVAL_EVERY, tf.int64)
     loop.advance(chunk)  # trace and warm up
@@ -75,8 +76,9 @@ def feed_dict_rate(d: int, seeds: int, steps: int, threads: int) -> float:
             accuracy = tf.reduce_mean(tf.cast(y * score > 0, tf.float32))
             train = tf1.train.GradientDescentOptimizer(LR).minimize(loss)
             init = tf1.global_variables_initializer()
-        session_config = tf1.ConfigProto(intra_op_parallelism_threads=threads,
-                                         inter_op_parallelism_threads=threads)
+        session_config = tf1.ConfigProto(
+            intra_op_parallelism_threads=threads, inter_op_parallelism_threads=threads
+        )
         rng = np.random.default_rng(seed)
         subset = rng.binomial(d, 0.5)
 
@@ -107,8 +109,13 @@ def measure(mode: str, d: int, seeds: int, steps: int, threads: int) -> float:
         f"import sys; sys.path.insert(0, {str(SCRIPTS)!r}); import benchmark_engine as b; "
         f"print(b.{mode}_rate({d}, {seeds}, {steps}, {threads}))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": ""})
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": ""},
+    )
     return float(done.stdout.strip().splitlines()[-1])
 
 
@@ -122,8 +129,10 @@ def main() -> None:
     args = parser.parse_args()
 
     rows = []
-    print(f"parity, batch {BATCH}, {args.seeds} seeds, {args.threads} TF thread(s), "
-          f"{args.steps} timed steps per seed")
+    print(
+        f"parity, batch {BATCH}, {args.seeds} seeds, {args.threads} TF thread(s), "
+        f"{args.steps} timed steps per seed"
+    )
     print(f"{'d':>4} {'engine seed-steps/s':>20} {'feed_dict seed-steps/s':>23} {'ratio':>7}")
     for d in args.dims:
         ours = measure("engine", d, args.seeds, args.steps, args.threads)
@@ -132,8 +141,12 @@ def main() -> None:
         print(f"{d:>4} {ours:>20,.0f} {theirs:>23,.0f} {ours / theirs:>6.1f}x", flush=True)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"settings": vars(args) | {"json": str(args.json)},
-                                         "results": rows}, indent=2) + "\n")
+        args.json.write_text(
+            json.dumps(
+                {"settings": vars(args) | {"json": str(args.json)}, "results": rows}, indent=2
+            )
+            + "\n"
+        )
 
 
 if __name__ == "__main__":

@@ -1,13 +1,10 @@
 """Configuration: scales merge as documented, and every bad value stops the run at parse time."""
 
 import copy
-import os
-import shutil
-import subprocess
-import sys
 
 import pytest
 import yaml
+from helpers import fresh_copy, snakemake
 
 from theorydl import config as tdl_config
 
@@ -117,17 +114,9 @@ def test_schema_lists_exactly_the_dataclass_fields(repo, tf):
         ("tf_threads=-2", "config key 'tf_threads': value -2 is not allowed"),
     ],
 )
-def test_snakemake_stops_before_any_job(repo, tmp_path, option, message):
-    for name in ("Snakefile", "config", "workflow", "scripts", "paper"):
-        source = repo / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
-    done = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "1", "--config", option],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
-    )
+def test_snakemake_stops_before_any_job(tmp_path, option, message):
+    fresh_copy(tmp_path)
+    done = snakemake(tmp_path, "--cores", "1", "--config", option)
     assert done.returncode != 0
     assert message in done.stdout + done.stderr
     assert not (tmp_path / "results").exists()

@@ -1,43 +1,18 @@
 """The whole workflow at scale=smoke, in a fresh copy of the repository (minutes)."""
 
 import json
-import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import fresh_copy, snakemake
 from pypdf import PdfReader
 
 pytestmark = pytest.mark.workflow
 
 REPO = Path(__file__).resolve().parents[1]
-TRACKED = ("Snakefile", "config", "workflow", "scripts", "paper", "pyproject.toml")
 SMOKE = ["--config", "scale=smoke"]
-
-
-def fresh_copy(target: Path) -> Path:
-    target.mkdir(parents=True)
-    for name in TRACKED:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, target / name)
-    return target
-
-
-def snakemake(workdir: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    done = subprocess.run(
-        [sys.executable, "-m", "snakemake", *args],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {})),
-    )
-    return done
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,8 @@ may name:
   within the budget: censored, never dropped);
 - ``parity_summary``: one row per d: those statistics over seeds (mean ± std, median, how many
   seeds reached each threshold);
+- ``parity_by_degree``: for Fig 1's dimensions, the same per parity degree |S| (the authors'
+  script draws |S| at random, and it sets the difficulty);
 - ``parity_curves``: test accuracy per (d, seed, step), the data of Fig 1;
 - ``parity_gradvar``: Theorem 1's variance, G² and bound per (d, initialization);
 - ``parity_gradvar_fit``: per initialization, least-squares slopes of log₂ Var and of
@@ -57,6 +59,14 @@ TABLES: dict[str, list[str]] = {
         "reached_90",
         "reached_99",
         "wall_time_s",
+    ],
+    "parity_by_degree": [
+        "d",
+        "subset_size",
+        "n",
+        "steps_to_90_median",
+        "steps_to_99_median",
+        "reached_99",
     ],
     "parity_curves": ["d", "seed", "step", "accuracy"],
     "parity_gradvar": ["d", "init_seed", "variance", "g_squared", "bound", "ratio"],
@@ -136,6 +146,42 @@ def summarise(per_seed: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TABLES["parity_summary"])
 
 
+def by_degree(per_seed: pd.DataFrame, dims: list[int]) -> pd.DataFrame:
+    """Steps to 0.9 and 0.99 per (d, |S|) for the given dimensions: medians and counts."""
+    rows = []
+    for (d, size), group in per_seed[per_seed.d.isin(dims)].groupby(["d", "subset_size"]):
+        rows.append(
+            {
+                "d": d,
+                "subset_size": size,
+                "n": len(group),
+                "steps_to_90_median": float(np.median(group.steps_to_90)),
+                "steps_to_99_median": float(np.median(group.steps_to_99)),
+                "reached_99": int(np.isfinite(group.steps_to_99).sum()),
+            }
+        )
+    return pd.DataFrame(rows, columns=TABLES["parity_by_degree"])
+
+
+def by_degree_display(table: pd.DataFrame, budgets: pd.Series) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "d": table.d,
+            "|S|": table.subset_size,
+            "seeds": table.n,
+            "steps to 0.90 (median)": [
+                fmt(v) if np.isfinite(v) else f"> {fmt(budgets[d])}"
+                for v, d in zip(table.steps_to_90_median, table.d, strict=True)
+            ],
+            "steps to 0.99 (median)": [
+                fmt(v) if np.isfinite(v) else f"> {fmt(budgets[d])}"
+                for v, d in zip(table.steps_to_99_median, table.d, strict=True)
+            ],
+            "reached 0.99": [f"{r}/{n}" for r, n in zip(table.reached_99, table.n, strict=True)],
+        }
+    )
+
+
 def _steps_cell(median: float, reached: int, n: int, budget: int) -> str:
     shown = fmt(median) if np.isfinite(median) else f"> {fmt(budget)}"
     return f"{shown} ({reached}/{n})"
@@ -205,6 +251,7 @@ def gradvar_display(table: pd.DataFrame) -> pd.DataFrame:
 def aggregate(
     run_dirs: list[Path],
     variants: Mapping[str, Mapping[str, Any]],
+    figure1_dims: list[int],
     gradvar_csv: Path,
     tables_dir: Path,
 ) -> None:
@@ -220,6 +267,13 @@ def aggregate(
         summary,
         summary_display(per_seed, summary),
         "Parity: test accuracy and steps to reach it, over seeds",
+    )
+    degrees = by_degree(per_seed, figure1_dims)
+    write_table(
+        tables_dir / "parity_by_degree",
+        degrees,
+        by_degree_display(degrees, summary.set_index("d").budget),
+        "Parity: steps to 0.9 and 0.99 by the parity's degree, for Fig 1's dimensions",
     )
     write_table(tables_dir / "parity_curves", curves, human=False)
     write_table(

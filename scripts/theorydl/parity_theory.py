@@ -13,6 +13,7 @@ Everything here is exact: the expectations over x enumerate all 2^d inputs.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,22 +36,32 @@ def characters(d: int) -> tuple[np.ndarray, np.ndarray]:
     return masks, values.astype(np.float32)
 
 
-def per_example_gradients(net: ParityEnsemble, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Network outputs ``p(x)`` and flattened parameter gradients ``∂p(x)/∂w``, ``[n, P]``.
+def gradient_chunks(
+    net: ParityEnsemble, x: np.ndarray, chunk: int = 2048
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Network outputs ``p(x)`` and flattened parameter gradients ``∂p(x)/∂w`` (``[n, P]``),
+    ``chunk`` examples at a time so that memory stays small (d = 14: 16 384 examples).
 
     One copy of the weights per example along the ensemble axis: the gradient of the summed
     outputs with respect to the copies is then every per-example gradient, in one backward pass
     (TF's ``jacobian`` would do the same through pfor, which corrupted memory in our tests).
     """
-    n = x.shape[0]
-    copies = [tf.repeat(p, n, axis=0) for p in net.params]  # the net holds a single seed
-    with tf.GradientTape() as tape:
-        tape.watch(copies)
-        scores = net.scores(tf.constant(x[:, None, :]), copies)[:, 0]
-        total = tf.reduce_sum(scores)
-    grads = tape.gradient(total, copies)
-    flat = tf.concat([tf.reshape(g, [n, -1]) for g in grads], axis=1)
-    return scores.numpy().astype(np.float64), flat.numpy().astype(np.float64)
+    for start in range(0, x.shape[0], chunk):
+        part = x[start : start + chunk]
+        n = part.shape[0]
+        copies = [tf.repeat(p, n, axis=0) for p in net.params]  # the net holds a single seed
+        with tf.GradientTape() as tape:
+            tape.watch(copies)
+            out = net.scores(tf.constant(part[:, None, :]), copies)[:, 0]
+            total = tf.reduce_sum(out)
+        flat = tf.concat([tf.reshape(g, [n, -1]) for g in tape.gradient(total, copies)], axis=1)
+        yield out.numpy().astype(np.float64), flat.numpy().astype(np.float64)
+
+
+def per_example_gradients(net: ParityEnsemble, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All of :func:`gradient_chunks` at once: ``p`` ``[n]`` and ``∂p/∂w`` ``[n, P]``."""
+    scores, grads = zip(*gradient_chunks(net, x), strict=True)
+    return np.concatenate(scores), np.concatenate(grads)
 
 
 @dataclass(frozen=True)
@@ -78,12 +89,17 @@ def gradient_variance(d: int, seed: int, width_factor: int = 10) -> GradientVari
     """
     net = ParityEnsemble(ParityConfig(d=d, width_factor=width_factor), [seed])
     x = all_inputs(d)
-    p, g = per_example_gradients(net, x)
-    c = np.where(np.abs(p) < 1.0, 1.0, 0.5)
-    f = c[:, None] * g
+    sum_f2 = sum_g2 = 0.0
+    f_at_ones = None
+    for p, g in gradient_chunks(net, x):
+        f = np.where(np.abs(p) < 1.0, 1.0, 0.5)[:, None] * g
+        sum_f2 += float(np.sum(f**2))
+        sum_g2 += float(np.sum(g**2))
+        if f_at_ones is None:
+            f_at_ones = f[0]  # all_inputs puts the all-ones input first
     n = 2.0**d
-    variance = float(np.mean(np.sum(f**2, axis=1)) / n - np.sum(f[0] ** 2) / n**2)
-    g_squared = float(np.mean(np.sum(g**2, axis=1)))
+    variance = sum_f2 / n / n - float(np.sum(f_at_ones**2)) / n**2
+    g_squared = sum_g2 / n
     return GradientVariance(d, variance, g_squared, g_squared / n)
 
 

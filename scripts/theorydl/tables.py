@@ -74,7 +74,7 @@ def mean_std(values: Iterable[float], digits: int = 3) -> str:
 
 def to_markdown(display: pd.DataFrame) -> str:
     """A GitHub pipe table."""
-    header = "| " + " | ".join(map(str, display.columns)) + " |"
+    header = "| " + " | ".join(str(c).replace("|", "\\|") for c in display.columns) + " |"
     rule = "|" + "|".join("---" for _ in display.columns) + "|"
     body = [
         "| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |"

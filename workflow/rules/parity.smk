@@ -64,11 +64,11 @@ rule parity_aggregate:
             subcategory="Tables",
         ),
         text=table_files("parity_summary", "parity_gradvar", suffixes=("md", "tex")),
-        data=table_files("parity_seeds", "parity_gradvar_fit")
+        data=table_files("parity_seeds", "parity_by_degree", "parity_gradvar_fit")
         + table_files("parity_curves", suffixes=("csv",)),
     params:
         variants=VARIANTS["parity"],
-        seeds=config["parity"]["seeds"],
+        figure1_dims=config["parity"]["figure1_dims"],
     log:
         f"{LOGS}/parity/aggregate.log",
     conda:
@@ -146,6 +146,11 @@ FAMILY_OUTPUTS["parity"] = {
     + figure_files("parity_steps_to_99")
     + figure_files("parity_gradient_variance"),
     "tex_tables": table_files(
-        "parity_summary", "parity_seeds", "parity_gradvar", "parity_gradvar_fit", suffixes=("tex",)
+        "parity_summary",
+        "parity_seeds",
+        "parity_by_degree",
+        "parity_gradvar",
+        "parity_gradvar_fit",
+        suffixes=("tex",),
     ),
 }
