@@ -1,13 +1,14 @@
 """Snakemake entry point: the report's generated LaTeX inputs (rule report_inputs)."""
 
+import importlib
 import json
 from pathlib import Path
 
 import pandas as pd
 
 from theorydl import report
+from theorydl.config import FAMILIES
 from theorydl.job import log_to
-from theorydl.parity_analysis import report_values as parity_values
 from theorydl.runs import atomic_write_text
 
 sm = snakemake  # noqa: F821 (injected by Snakemake's script directive)
@@ -19,9 +20,9 @@ metas = [json.loads(Path(p).read_text()) for p in sm.input.metas]
 values = {}
 values.update(report.provenance_values(metas, sm.params.scale))
 values.update(report.claims_values(results))
-values.update(parity_values(tables, sm.params.config["parity"]))
+for family, (_, analysis) in FAMILIES.items():
+    values.update(importlib.import_module(analysis).report_values(tables, sm.params.config[family]))
 atomic_write_text(Path(sm.output.values), report.values_tex(values))
 atomic_write_text(Path(sm.output.claims), report.claims_table_tex(results))
-atomic_write_text(
-    Path(sm.output.hparams_parity), report.hparams_table_tex(sm.params.variants["parity"], "d")
-)
+for family, path in zip(FAMILIES, sm.output.hparams, strict=True):
+    atomic_write_text(Path(path), report.hparams_table_tex(sm.params.variants[family]))

@@ -102,7 +102,7 @@ def test_schema_lists_exactly_the_dataclass_fields(repo, tf):
 
     from theorydl.parity import ParityConfig
 
-    schema = yaml.safe_load((repo / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    schema = tdl_config.load_schema(repo)
     fields = {f.name for f in dataclasses.fields(ParityConfig)}
     assert set(schema["definitions"]["parity_hparams"]["properties"]) == fields
 

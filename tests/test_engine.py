@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = {"d": 6, "steps": 400, "eval_every": 50}
@@ -164,3 +165,39 @@ def test_diverged_seeds_are_marked_and_stop_the_job_early(tf, tmp_path):
         metrics = pd.read_csv(run / "metrics.csv")
         after = metrics[metrics.step > meta["diverged_at_step"]]
         assert after.value.isna().all()
+
+
+def test_snapshots_are_kept_at_their_steps(tf, tmp_path):
+    from theorydl import engine
+    from theorydl.parity import ParityConfig, ParityEnsemble
+
+    class WithSnapshots(ParityEnsemble):
+        def snapshot(self):
+            return {"w2": self.w2.numpy()}
+
+    cfg = ParityConfig(d=5, steps=100, eval_every=50)
+    task = WithSnapshots(cfg, [0, 1])
+    ctx = engine.RunContext(
+        "parity", "d5", {0: tmp_path / "s0", 1: tmp_path / "s1"}, tmp_path / "ckpt", 0.0, 1
+    )
+    schedule = engine.Schedule(100, 50, snapshot_steps=(0, 30, 100))
+    engine.train(task, engine.SGD(task.trainable_variables, 0.01), schedule, ctx, {"d": 5})
+    with np.load(tmp_path / "s1" / "arrays.npz") as arrays:
+        assert {"w2@0", "w2@30", "w2@100"} <= set(arrays.files)
+        assert np.array_equal(arrays["w2@100"], arrays["w2"][:, None])
+        assert not np.array_equal(arrays["w2@0"], arrays["w2@30"])
+    metrics = pd.read_csv(tmp_path / "s1" / "metrics.csv")
+    assert sorted(metrics[metrics.split == "test"].step.unique()) == [0, 50, 100]
+
+
+def test_schedule_stops_at_evaluations_snapshots_and_the_end():
+    from theorydl.engine import Schedule
+
+    schedule = Schedule(steps=120, eval_every=50, snapshot_steps=(30, 120))
+    stops, step = [], 0
+    while step < 120:
+        step = schedule.next_stop(step)
+        stops.append(step)
+    assert stops == [30, 50, 100, 120]
+    with pytest.raises(ValueError, match="outside"):
+        Schedule(steps=10, eval_every=5, snapshot_steps=(11,))

@@ -26,7 +26,8 @@ import jsonschema
 import yaml
 
 SCALES = ("paper", "quick", "smoke")
-# Family name → (experiment module, analysis module). Adding a family adds a line here.
+# Family name → (experiment module, analysis module). Adding a family adds a line here, a
+# schema in workflow/schemas/families/, a rules file, a config block, figures and claims.
 FAMILIES = {"parity": ("theorydl.parity", "theorydl.parity_analysis")}
 
 
@@ -130,14 +131,25 @@ def _resolve_family(name: str, block: dict, problems: list[str]) -> dict[str, di
     return resolved
 
 
+def load_schema(root: Path) -> dict:
+    """The config schema: the shared part plus each family's block (``schemas/families/``)."""
+    schemas = root / "workflow" / "schemas"
+    schema = yaml.safe_load((schemas / "config.schema.yaml").read_text())
+    for name in FAMILIES:
+        family = yaml.safe_load((schemas / "families" / f"{name}.schema.yaml").read_text())
+        schema["definitions"].update(family.get("definitions", {}))
+        schema["properties"][name] = family["block"]
+        schema["required"].append(name)
+    return schema
+
+
 def resolve(config: dict, cli: dict, root: Path) -> dict:
     """Validate the whole config and add ``_variants``: family → variant → hyperparameters.
 
     Raises :class:`ConfigError` listing every problem; nothing is run before this passes.
     """
     config = apply_scale(config, cli, root)
-    schema = yaml.safe_load((root / "workflow" / "schemas" / "config.schema.yaml").read_text())
-    problems = _schema_problems(config, schema)
+    problems = _schema_problems(config, load_schema(root))
     if problems:
         raise ConfigError(_report(problems))
     variants = {}

@@ -12,6 +12,8 @@ training batch for a given step and evaluate itself. The engine does the rest:
 - checkpoint and resume: the state (variables, optimizer slots, step, metrics so far) is saved
   atomically; a killed job started again resumes there and ends with the same numbers, because
   every batch is a pure function of (seed, step);
+- snapshots: arrays a task wants kept at given steps (e.g. decoded curves after 500 and
+  10 000 steps) are saved with the run as ``<name>@<step>``;
 - divergence: a seed whose loss turns NaN or infinite is marked diverged at that step.
 """
 
@@ -53,17 +55,31 @@ class Task(Protocol):
     def final_arrays(self) -> dict[str, np.ndarray]:
         """Arrays saved with the run (weights, targets), each with a leading seed axis."""
 
+    # Optional: tasks with Schedule.snapshot_steps also define
+    # def snapshot(self) -> dict[str, np.ndarray]: arrays with a leading seed axis.
+
 
 @dataclass(frozen=True)
 class Schedule:
-    """How long to train and how often to evaluate (also at step 0 and at the last step)."""
+    """How long to train, how often to evaluate (also at step 0 and at the last step), and at
+    which steps to keep the task's snapshot arrays."""
 
     steps: int
     eval_every: int
+    snapshot_steps: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.eval_every < 1:
             raise ValueError(f"steps and eval_every must be positive: {self}")
+        late = [s for s in self.snapshot_steps if not 0 <= s <= self.steps]
+        if late:
+            raise ValueError(f"snapshot steps {late} lie outside [0, steps={self.steps}]")
+
+    def next_stop(self, step: int) -> int:
+        """The next step after ``step`` at which the loop must pause (evaluation, snapshot, end)."""
+        stops = [step - step % self.eval_every + self.eval_every, self.steps]
+        stops += [s for s in self.snapshot_steps if s > step]
+        return min(stops)
 
 
 @dataclass(frozen=True)
@@ -170,6 +186,7 @@ class _Progress:
     diverged_at: dict[int, int]
     wall_time_s: float
     resumed_from: list[int]
+    snapshots: dict[str, np.ndarray] = field(default_factory=dict)  # "<name>@<step>" → [S, ...]
 
 
 class _Checkpoints:
@@ -198,11 +215,14 @@ class _Checkpoints:
             log.warning("checkpoint %s belongs to other settings; starting from scratch", target)
             return None
         self.checkpoint.read(str(target / "state")).assert_consumed()
+        with np.load(target / "snapshots.npz") as saved:
+            snapshots = {name: saved[name] for name in saved.files}
         return _Progress(
             rows=[tuple(r) for r in state["rows"]],
             diverged_at={int(k): v for k, v in state["diverged_at"].items()},
             wall_time_s=state["wall_time_s"],
             resumed_from=state["resumed_from"],
+            snapshots=snapshots,
         )
 
     def save(self, step: int, progress: _Progress) -> None:
@@ -211,6 +231,7 @@ class _Checkpoints:
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
         self.checkpoint.write(str(target / "state"))
+        np.savez(target / "snapshots.npz", **progress.snapshots)
         state = {
             "fingerprint": self.fingerprint,
             "step": step,
@@ -249,6 +270,12 @@ def _record(progress: _Progress, seeds: Sequence[int], step: int, split: str, va
             progress.rows.append((seed, step, split, metric, float(value)))
 
 
+def _snapshot(task: Task, schedule: Schedule, step: int, progress: _Progress) -> None:
+    if step in schedule.snapshot_steps:
+        for name, values in task.snapshot().items():
+            progress.snapshots[f"{name}@{step}"] = np.asarray(values)
+
+
 def train(
     task: Task,
     optimizer: tf.Module,
@@ -269,6 +296,7 @@ def train(
     if progress is None:
         progress = _Progress(rows=[], diverged_at={}, wall_time_s=0.0, resumed_from=[])
         _record(progress, seeds, 0, "test", loop.evaluate())
+        _snapshot(task, schedule, 0, progress)
     else:
         progress.resumed_from.append(int(loop.step.numpy()))
         log.info("resumed %s/%s at step %d", ctx.family, ctx.variant, int(loop.step.numpy()))
@@ -278,7 +306,7 @@ def train(
     last_checkpoint = time.monotonic()
     step = int(loop.step.numpy())
     while step < schedule.steps and len(progress.diverged_at) < len(seeds):
-        n = min(schedule.eval_every - step % schedule.eval_every, schedule.steps - step)
+        n = schedule.next_stop(step) - step
         train_loss = loop.advance(tf.constant(n, tf.int64)).numpy()
         step += n
         for seed, value in zip(seeds, train_loss, strict=True):
@@ -288,6 +316,7 @@ def train(
         _record(progress, seeds, step, "train", {"loss": train_loss})
         if step % schedule.eval_every == 0 or step == schedule.steps:
             _record(progress, seeds, step, "test", loop.evaluate())
+        _snapshot(task, schedule, step, progress)
         progress.wall_time_s = wall_before + time.perf_counter() - started
         if step < schedule.steps and time.monotonic() - last_checkpoint >= ctx.checkpoint_seconds:
             checkpoints.save(step, progress)
@@ -306,7 +335,7 @@ def _write_outputs(
     progress: _Progress,
 ) -> None:
     rows = pd.DataFrame(progress.rows, columns=["seed", "step", "split", "metric", "value"])
-    arrays = task.final_arrays()
+    arrays = {**task.final_arrays(), **progress.snapshots}
     about = runtime.provenance(tf, ctx.threads)
     for index, seed in enumerate(seeds):
         diverged = seed in progress.diverged_at

@@ -101,32 +101,30 @@ def claims_table_tex(results: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def hparams_table_tex(variants: Mapping[str, Mapping[str, Any]], axis: str) -> str:
-    """The resolved hyperparameters of a family: shared values, then what varies by variant."""
+def hparams_table_tex(variants: Mapping[str, Mapping[str, Any]]) -> str:
+    """The resolved hyperparameters of a family: shared values, then a row per variant for the
+    ones that vary."""
     frame = pd.DataFrame.from_dict(variants, orient="index")
-    varying = [c for c in frame.columns if frame[c].astype(str).nunique() > 1 and c != axis]
-    shared = [c for c in frame.columns if c not in varying and c != axis]
-    lines = [
-        r"\begin{tabular}[t]{@{}ll@{}}",
-        r"\toprule",
-        r"hyperparameter & value \\",
-        r"\midrule",
-    ]
+    varying = [c for c in frame.columns if frame[c].astype(str).nunique() > 1]
+    shared = [c for c in frame.columns if c not in varying]
+    lines = [r"\begin{tabular}[t]{@{}ll@{}}", r"\toprule", r"hyperparameter & value \\"]
+    lines.append(r"\midrule")
     for column in shared:
-        lines.append(
-            rf"\texttt{{{tex_escape(column)}}} & {tex_escape(_show(frame[column].iloc[0]))} \\"
-        )
+        value = tex_escape(_show(frame[column].iloc[0]))
+        lines.append(rf"\texttt{{{tex_escape(column)}}} & {value} \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     if varying:
+        header = " & ".join(rf"\texttt{{{tex_escape(c)}}}" for c in ["variant", *varying])
         lines += [
             r"\hspace{2em}",
-            r"\begin{tabular}[t]{@{}" + "r" * (len(varying) + 1) + r"@{}}",
+            r"\begin{tabular}[t]{@{}l" + "r" * len(varying) + r"@{}}",
             r"\toprule",
-            " & ".join(rf"\texttt{{{tex_escape(c)}}}" for c in [axis, *varying]) + r" \\",
+            header + r" \\",
             r"\midrule",
         ]
-        for _, row in frame.sort_values(axis).iterrows():
-            lines.append(" & ".join(tex_escape(_show(row[c])) for c in [axis, *varying]) + r" \\")
+        for name, row in frame.iterrows():
+            cells = [tex_escape(str(name))] + [tex_escape(_show(row[c])) for c in varying]
+            lines.append(" & ".join(cells) + r" \\")
         lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
 

@@ -30,11 +30,11 @@ rule report_inputs:
     input:
         claims=rules.claims.output.csv,
         tables=[f"{TABLES}/{name}.csv" for name in sorted(tdl_config.known_tables())],
-        metas=all_run_files("parity", "meta.json"),
+        metas=[f for family in tdl_config.FAMILIES for f in all_run_files(family, "meta.json")],
     output:
         values=f"{RESULTS}/report/generated/values.tex",
         claims=f"{RESULTS}/report/generated/claims_table.tex",
-        hparams_parity=f"{RESULTS}/report/generated/hparams_parity.tex",
+        hparams=[f"{RESULTS}/report/generated/hparams_{f}.tex" for f in tdl_config.FAMILIES],
     params:
         scale=config["scale"],
         config={k: v for k, v in config.items() if k != "_variants"},
