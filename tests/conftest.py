@@ -24,3 +24,17 @@ def tf():
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory) -> Path:
+    """A fresh copy of the repository after `snakemake --cores 2 --config scale=smoke`.
+
+    Run once per test session; every family's workflow tests read its outputs.
+    """
+    from helpers import fresh_copy, snakemake
+
+    workdir = fresh_copy(tmp_path_factory.mktemp("smoke") / "repo")
+    done = snakemake(workdir, "--cores", "2", "--config", "scale=smoke")
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    return workdir

@@ -15,14 +15,6 @@ REPO = Path(__file__).resolve().parents[1]
 SMOKE = ["--config", "scale=smoke"]
 
 
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory):
-    workdir = fresh_copy(tmp_path_factory.mktemp("smoke") / "repo")
-    done = snakemake(workdir, "--cores", "2", *SMOKE)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-    return workdir
-
-
 def test_every_expected_output_exists(smoke_run):
     results = smoke_run / "results"
     for d in (5, 10):
