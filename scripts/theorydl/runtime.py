@@ -67,17 +67,23 @@ def claim_gpu(lock_dir: Path, jobs_per_gpu: int = 1, poll_seconds: float = 2.0) 
     """Claim one visible GPU slot for this process and hide the other GPUs from TensorFlow.
 
     Snakemake's ``gpu`` resource bounds how many training jobs run at once; this picks *which*
-    device each one gets: the first slot whose lock file can be taken. Must run before TensorFlow
-    is imported. Returns the GPU index, or None on a machine without GPUs.
+    device each one gets: the first slot whose lock file can be taken (lock files are per host, so
+    a shared file system does not mix up two machines' GPU 0). Under SLURM the scheduler has
+    already bound the job's GPUs, so nothing is locked. Must run before TensorFlow is imported.
+    Returns the GPU index, or None on a machine without GPUs.
     """
     gpus = visible_gpus()
     if not gpus:
         return None
+    if "SLURM_JOB_ID" in os.environ:
+        return gpus[0]
     lock_dir.mkdir(parents=True, exist_ok=True)
+    host = platform.node() or "localhost"
     while True:
         for gpu in gpus:
             for slot in range(jobs_per_gpu):
-                fd = os.open(lock_dir / f"gpu{gpu}.slot{slot}.lock", os.O_CREAT | os.O_RDWR)
+                path = lock_dir / f"{host}.gpu{gpu}.slot{slot}.lock"
+                fd = os.open(path, os.O_CREAT | os.O_RDWR)
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:

@@ -1,0 +1,47 @@
+"""Device claims: distinct GPUs for concurrent jobs, none on CPU machines, none under SLURM."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+from theorydl import runtime
+
+
+def test_no_gpu_means_no_claim(tmp_path, monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    assert runtime.claim_gpu(tmp_path) is None
+    assert not any(tmp_path.iterdir())
+
+
+def test_concurrent_jobs_claim_distinct_gpus(tmp_path, repo):
+    """Two live processes on a 2-GPU machine get GPU 0 and GPU 1 (one slot per GPU)."""
+    code = textwrap.dedent(f"""
+        import os, sys, time
+        sys.path.insert(0, {str(repo / "scripts")!r})
+        from pathlib import Path
+        from theorydl import runtime
+        print(runtime.claim_gpu(Path({str(tmp_path)!r})), flush=True)
+        print(os.environ["CUDA_VISIBLE_DEVICES"], flush=True)
+        time.sleep(3)
+    """)
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="0,1")
+    env.pop("SLURM_JOB_ID", None)
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                              text=True) for _ in range(2)]
+    claimed = sorted(p.communicate(timeout=60)[0].split()[0] for p in procs)
+    assert claimed == ["0", "1"]
+
+
+def test_slurm_bound_gpu_is_used_without_locks(tmp_path, monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3")
+    monkeypatch.setenv("SLURM_JOB_ID", "42")
+    assert runtime.claim_gpu(tmp_path) == "3"
+    assert not any(tmp_path.iterdir())
+
+
+def test_stream_keys_differ_by_seed_and_stream():
+    a, b, c = (runtime.stream_key(0, "x"), runtime.stream_key(1, "x"), runtime.stream_key(0, "y"))
+    assert a.shape == (2,) and a.dtype.name == "int64"
+    assert len({tuple(a), tuple(b), tuple(c)}) == 3
+    assert tuple(a) == tuple(runtime.stream_key(0, "x"))
