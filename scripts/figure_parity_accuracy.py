@@ -12,11 +12,16 @@ log_to(sm.log[0])
 use_style()
 curves = pd.read_csv(sm.input.curves)
 dims = list(sm.params.dims)
-curves = curves[curves.d.isin(dims)].assign(label=lambda t: "d = " + t.d.astype(str))
+curves = curves[curves.d.isin(dims)]
+# A diverged seed's accuracy is NaN from its divergence on: say so in the legend rather than let
+# the band quietly lose a seed.
+diverged = curves[curves.accuracy.isna()].groupby("d").seed.nunique()
+labels = {d: f"d = {d}" + (f" ({diverged[d]} diverged)" if d in diverged else "") for d in dims}
+curves = curves.assign(label=curves.d.map(labels))
 # Blue, green, red as in the paper for its three curves; more dimensions get seaborn colours.
 colors = [PAPER_COLORS["blue"], PAPER_COLORS["green"], PAPER_COLORS["red"]]
 colors += sns.color_palette("colorblind", max(0, len(dims) - 3))
-palette = {f"d = {d}": color for d, color in zip(dims, colors, strict=False)}
+palette = {labels[d]: color for d, color in zip(dims, colors, strict=False)}
 
 fig, ax = plt.subplots(figsize=SINGLE_COLUMN)
 sns.lineplot(

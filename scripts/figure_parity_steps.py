@@ -15,13 +15,15 @@ from theorydl.plotting import DOUBLE_COLUMN, save_figure, use_style
 sm = snakemake  # noqa: F821 (injected by Snakemake's script directive)
 log_to(sm.log[0])
 use_style()
-seeds = pd.read_csv(sm.input.seeds)
+table = pd.read_csv(sm.input.seeds)
+norm = plt.Normalize(table.subset_size.min(), max(table.subset_size.max(), 1))
+diverged = table[table.status == "diverged"]
+seeds = table[table.status != "diverged"].copy()  # diverged: drawn apart, red crosses at budget
 seeds["reached"] = np.isfinite(seeds.steps_to_99)
 seeds["shown"] = np.where(seeds.reached, seeds.steps_to_99, seeds.budget)
 rng = np.random.default_rng(0)  # horizontal jitter only, so that overlapping seeds stay visible
 seeds["jitter"] = rng.uniform(-0.2, 0.2, len(seeds))
 cmap = plt.get_cmap("viridis")
-norm = plt.Normalize(seeds.subset_size.min(), max(seeds.subset_size.max(), 1))
 
 fig, axes = plt.subplots(1, 2, figsize=DOUBLE_COLUMN, sharey=True, layout="constrained")
 for ax, axis, label in (
@@ -47,6 +49,15 @@ for ax, axis, label in (
         linewidths=0.8,
         label="not within the budget (drawn at it)",
     )
+    if len(diverged):
+        ax.scatter(
+            diverged[axis],
+            diverged.budget,
+            marker="x",
+            s=20,
+            color="red",
+            label="diverged (loss NaN/inf)",
+        )
     medians = seeds.groupby(axis).steps_to_99.median()
     medians = medians[np.isfinite(medians)]
     ax.plot(medians.index, medians.values, color="k", linewidth=1.0, label="median over seeds")

@@ -89,3 +89,19 @@ def test_meta_is_written_last(run_dir):
     times = {p.name: p.stat().st_mtime_ns for p in run_dir.iterdir()}
     assert times["meta.json"] >= times["metrics.csv"] >= times["arrays.npz"]
     assert meta["seed"] == 3
+
+
+def test_failed_write_leaves_the_old_file_and_no_partial_one(tmp_path, monkeypatch):
+    target = tmp_path / "table.csv"
+    runs.atomic_write_text(target, "old\n")
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(runs.os, "fsync", full_disk)
+    with pytest.raises(runs.ResultsWriteError) as error:
+        runs.atomic_write_text(target, "new\n")
+    assert "No space left on device" in str(error.value) and str(target) in str(error.value)
+    assert "run the same command again" in str(error.value)
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]

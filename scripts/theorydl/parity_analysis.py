@@ -136,6 +136,8 @@ def summarise(per_seed: pd.DataFrame) -> pd.DataFrame:
             "budget": int(group.budget.max()),
             "final_accuracy_mean": group.final_accuracy.mean(),
             "final_accuracy_std": group.final_accuracy.std(ddof=1),
+            # Diverged seeds have no accuracy: counted here, never averaged in.
+            "diverged": int((group.status == "diverged").sum()),
             "wall_time_s": group.wall_time_s.max(),  # the seeds train together
         }
         for name in THRESHOLDS:
@@ -197,6 +199,7 @@ def summary_display(per_seed: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFra
             "final accuracy": [
                 mean_std(per_seed[per_seed.d == d].final_accuracy) for d in summary.d
             ],
+            "diverged": summary.diverged,
         }
     )
     for name in THRESHOLDS:

@@ -6,6 +6,7 @@ reviewers), and both files record the script that drew them and the tables it re
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 
 from theorydl import __version__
+from theorydl.runs import atomic_write_bytes
 from theorydl.runtime import git_commit
 
 # The paper's colours (Fig 1: blue, green (0, 0.5, 0), red; Figs 3-5: red E2E, blue Dec).
@@ -50,7 +52,6 @@ def save_figure(
     source = f"theorydl-artifact {__version__} ({git_commit()}): {Path(script).name}"
     sources = ", ".join(str(p) for p in inputs)
     for path in map(Path, outputs):
-        path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".pdf":
             # No creation date: the same inputs give the same bytes.
             metadata = {"Creator": source, "Subject": f"from {sources}", "CreationDate": None}
@@ -58,5 +59,7 @@ def save_figure(
             metadata = {"Software": source, "Source": sources}
         else:
             raise ValueError(f"figures are written as .pdf or .png, not {path}")
-        fig.savefig(path, bbox_inches="tight", metadata=metadata)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=path.suffix[1:], bbox_inches="tight", metadata=metadata)
+        atomic_write_bytes(path, buffer.getvalue())
     plt.close(fig)

@@ -8,6 +8,7 @@ becoming a figure.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
@@ -47,16 +48,34 @@ def parse_run_dir(directory: Path) -> tuple[str, int]:
     return directory.parent.name, int(directory.name[4:])
 
 
+class ResultsWriteError(OSError):
+    """A result could not be written (disk full, read-only or unwritable ``results/``)."""
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` so that ``path`` is either absent, the old file, or the whole new file."""
+    """Write ``data`` so that ``path`` is either absent, the old file, or the whole new file.
+
+    A failed write (no space left, read-only file system, no permission) leaves no partial file
+    and raises :class:`ResultsWriteError` saying what to do; files written before stay as they are.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise ResultsWriteError(
+            error.errno,
+            f"cannot write {path}: {error.strerror or error}. Results already written are "
+            f"intact; free disk space or make {path.parent} writable, then run the same "
+            f"command again to continue",
+        ) from error
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

@@ -1,0 +1,201 @@
+"""Reliability: killed runs resume, interrupted jobs are redone, broken inputs never become
+figures or verdicts, a full or read-only disk keeps finished work, divergence is shown."""
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from helpers import fresh_copy, snakemake
+from pypdf import PdfReader
+
+pytestmark = pytest.mark.workflow
+SMOKE = ["--config", "scale=smoke"]
+LONG_D10 = {  # one d = 10 job long enough to be killed half-way (about 20 s on one core)
+    "checkpoint_seconds": 0.5,
+    "parity": {
+        "dims": [10],
+        "figure1_dims": [10],
+        "variant_hparams": {"d10": {"steps": 120_000, "eval_every": 2_000}},
+    },
+}
+METRICS = "results/runs/parity/d10/seed0/metrics.csv"
+
+
+def start_snakemake(workdir: Path, *args: str) -> subprocess.Popen:
+    """Snakemake in its own process group, so that a kill takes its jobs with it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=workdir,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+    )
+
+
+def kill_when(process: subprocess.Popen, ready, timeout: float = 600) -> None:
+    """SIGKILL the whole process group as soon as ``ready()`` holds."""
+    deadline = time.time() + timeout
+    while not ready():
+        assert process.poll() is None, "snakemake ended before the kill"
+        assert time.time() < deadline, "timed out waiting to kill"
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def copy_of(run: Path, target: Path) -> Path:
+    shutil.copytree(run, target, symlinks=True)
+    return target
+
+
+def test_workflow_killed_mid_training_resumes_to_the_same_numbers(tmp_path):
+    reference = fresh_copy(tmp_path / "reference")
+    (reference / "long.yaml").write_text(yaml.safe_dump(LONG_D10))
+    done = snakemake(reference, METRICS, "--cores", "1", *SMOKE, "--configfile", "long.yaml")
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    killed = fresh_copy(tmp_path / "killed")
+    (killed / "long.yaml").write_text(yaml.safe_dump(LONG_D10))
+    process = start_snakemake(killed, METRICS, "--cores", "1", *SMOKE, "--configfile", "long.yaml")
+    pointer = killed / "results/checkpoints/parity/d10/latest"
+    at_step = random.Random().randint(10_000, 90_000)  # a random point, past some checkpoints
+    kill_when(
+        process, lambda: pointer.exists() and int(pointer.read_text().split("-")[1]) >= at_step
+    )
+    assert not (killed / METRICS).exists()  # nothing that looks complete
+
+    done = snakemake(killed, METRICS, "--cores", "1", *SMOKE, "--configfile", "long.yaml")
+    assert done.returncode == 0, done.stderr[-3000:]
+    meta = yaml.safe_load((killed / METRICS).with_name("meta.json").read_text())
+    assert meta["resumed_from_steps"] and meta["resumed_from_steps"][0] >= at_step
+    for seed in (0, 1):
+        path = f"results/runs/parity/d10/seed{seed}/metrics.csv"
+        assert (killed / path).read_bytes() == (reference / path).read_bytes()
+
+
+def test_interrupted_aggregation_leaves_nothing_taken_as_complete(smoke_run, tmp_path):
+    workdir = copy_of(smoke_run, tmp_path / "repo")
+    log = workdir / "results/logs/parity/aggregate.log"
+    log.unlink()
+    process = start_snakemake(workdir, "--cores", "1", *SMOKE, "--forcerun", "parity_aggregate")
+    kill_when(process, log.exists)  # the job has started: its first act is to open its log
+    planned = snakemake(workdir, "--cores", "1", *SMOKE, "--dry-run")
+    assert "parity_aggregate" in planned.stdout  # Snakemake will redo it, not trust its files
+    done = snakemake(workdir, "--cores", "1", *SMOKE)
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = "results/tables/parity_summary.csv"
+    assert (workdir / table).read_bytes() == (smoke_run / table).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda p: p.write_text(p.read_text()[: len(p.read_text()) // 2]), "truncated"),
+        (lambda p: p.write_text(p.read_text().replace("value", "val", 1)), "columns are"),
+        (
+            lambda p: p.with_name("meta.json").write_text(
+                p.with_name("meta.json").read_text().replace('"seed": 1', '"seed": 7')
+            ),
+            "seed is 7, expected 1",
+        ),
+    ],
+    ids=["truncated", "renamed-column", "wrong-seed"],
+)
+def test_corrupted_run_stops_aggregation_with_the_file_and_the_fix(
+    smoke_run, tmp_path, damage, message
+):
+    workdir = copy_of(smoke_run, tmp_path / "repo")
+    damage(workdir / "results/runs/parity/d5/seed1/metrics.csv")
+    figure = workdir / "results/figures/parity_fig1_accuracy.png"
+    before = figure.read_bytes()
+    done = snakemake(workdir, "--cores", "1", *SMOKE, "--forcerun", "parity_aggregate")
+    assert done.returncode != 0
+    log = (workdir / "results/logs/parity/aggregate.log").read_text()
+    assert message in log
+    assert "results/runs/parity/d5/seed1" in log and "snakemake --cores all --forcerun" in log
+    assert figure.read_bytes() == before  # no figure was redrawn from broken data
+
+
+def test_diverged_runs_are_shown_not_averaged_in(tmp_path):
+    workdir = fresh_copy(tmp_path / "repo")
+    (workdir / "blowup.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "parity": {
+                    "variant_hparams": {
+                        "d5": {"steps": 300, "eval_every": 20, "learning_rate": 1.0e30}
+                    }
+                }
+            }
+        )
+    )
+    done = snakemake(workdir, "--cores", "2", *SMOKE, "--configfile", "blowup.yaml")
+    assert done.returncode == 0, done.stderr[-3000:]
+    per_seed = pd.read_csv(workdir / "results/tables/parity_seeds.csv")
+    d5 = per_seed[per_seed.d == 5]
+    assert (d5.status == "diverged").all() and d5.final_accuracy.isna().all()
+    summary = pd.read_csv(workdir / "results/tables/parity_summary.csv").set_index("d")
+    assert summary.loc[5, "diverged"] == 2 and summary.loc[10, "diverged"] == 0
+    assert "| 5 | 2 | 300 | — | 2 |" in (workdir / "results/tables/parity_summary.md").read_text()
+    legend = PdfReader(workdir / "results/figures/parity_fig1_accuracy.pdf").pages[0].extract_text()
+    assert "d = 5 (2 diverged)" in legend
+
+
+def _mount(args: list[str]) -> bool:
+    return subprocess.run(["mount", *args], capture_output=True).returncode == 0
+
+
+needs_mount = pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("mount") is None, reason="needs root to mount a tmpfs"
+)
+
+
+@needs_mount
+def test_full_disk_gives_a_clear_error_and_a_rerun_recovers(smoke_run, tmp_path):
+    workdir = copy_of(smoke_run, tmp_path / "repo")
+    figures = workdir / "results/figures"
+    if not _mount(["-t", "tmpfs", "-o", "size=16k", "tmpfs", str(figures)]):
+        pytest.skip("mounting a tmpfs is not permitted here")
+    try:
+        done = snakemake(workdir, "--cores", "1", *SMOKE, "--forcerun", "parity_figure_steps")
+        log = (workdir / "results/logs/parity/figure_steps.log").read_text()
+    finally:
+        subprocess.run(["umount", str(figures)], check=True)
+    assert done.returncode != 0
+    assert "No space left on device" in log and "run the same command again" in log
+    for kept in ("results/runs/parity/d5/seed0/metrics.csv", "results/tables/parity_seeds.csv"):
+        assert (workdir / kept).read_bytes() == (smoke_run / kept).read_bytes()
+    done = snakemake(workdir, "--cores", "1", *SMOKE)  # space is back: the same command finishes
+    assert done.returncode == 0, done.stderr[-3000:]
+    figure = "results/figures/parity_steps_to_99.pdf"
+    assert (workdir / figure).read_bytes() == (smoke_run / figure).read_bytes()
+
+
+@needs_mount
+def test_read_only_results_give_a_clear_error_and_keep_the_tables(smoke_run, tmp_path):
+    workdir = copy_of(smoke_run, tmp_path / "repo")
+    tables = workdir / "results/tables"
+    before = {p.name: p.read_bytes() for p in tables.iterdir()}
+    if not (
+        _mount(["--bind", str(tables), str(tables)])
+        and _mount(["-o", "remount,ro,bind", str(tables)])
+    ):
+        subprocess.run(["umount", str(tables)], capture_output=True)
+        pytest.skip("read-only bind mounts are not permitted here")
+    try:
+        done = snakemake(workdir, "--cores", "1", *SMOKE, "--forcerun", "parity_aggregate")
+        log = (workdir / "results/logs/parity/aggregate.log").read_text()
+    finally:
+        subprocess.run(["umount", str(tables)], check=True)
+    assert done.returncode != 0
+    assert "Read-only file system" in log and "run the same command again" in log
+    assert {p.name: p.read_bytes() for p in tables.iterdir()} == before
