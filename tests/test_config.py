@@ -42,6 +42,12 @@ def test_command_line_wins_over_the_scale(repo, paper):
     assert resolved["parity"]["dims"] == [5, 10]  # from the smoke scale
 
 
+def test_overrides_of_variants_not_run_are_ignored(repo, paper):
+    resolved = resolve(repo, paper, scale="smoke", parity={"dims": [10], "figure1_dims": [10]})
+    assert set(resolved["_variants"]["parity"]) == {"d10"}
+    assert resolved["_variants"]["parity"]["d10"]["steps"] == 300
+
+
 def test_report_switch_accepts_yaml_booleans(repo, paper):
     assert resolve(repo, paper, report=True)["report"] == "on"
     assert resolve(repo, paper, report=False)["report"] == "off"
@@ -76,8 +82,8 @@ BAD = [  # (key to change, bad value, what the message must contain)
     ("parity.hparams", {"learning_rate": "fast"}, "'parity.hparams.learning_rate': value 'fast'"),
     ("parity.hparams", {"learning_rate": 0}, "'parity.hparams.learning_rate': value 0"),
     ("parity.hparams", {"subset_size": 40}, "subset_size must lie in [0, d=5], got 40"),
-    ("parity.variant_hparams", {"d15": {"steps": 10}}, "'parity.variant_hparams.d15' names no"),
     ("parity.variant_hparams", {"d5": {"steps": 1.5}}, "'parity.variant_hparams.d5.steps'"),
+    ("parity.variant_hparams", {"dd5": {"steps": 9}}, "'parity.variant_hparams.dd5' is not a known"),
     ("parity.gradient_variance.dims", [2, 3, 30], "'parity.gradient_variance.dims.2': value 30"),
     ("parity.colour", "red", "'parity.colour' is not a known setting"),
     ("parity.dims", DELETE, "'dims' is a required property"),
