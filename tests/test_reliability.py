@@ -73,6 +73,8 @@ def test_workflow_killed_mid_training_resumes_to_the_same_numbers(tmp_path):
     )
     assert not (killed / METRICS).exists()  # nothing that looks complete
 
+    # As Snakemake's message after a kill says: release its lock, then run the same command.
+    assert snakemake(killed, "--unlock", *SMOKE, "--configfile", "long.yaml").returncode == 0
     done = snakemake(killed, METRICS, "--cores", "1", *SMOKE, "--configfile", "long.yaml")
     assert done.returncode == 0, done.stderr[-3000:]
     meta = yaml.safe_load((killed / METRICS).with_name("meta.json").read_text())
@@ -88,6 +90,7 @@ def test_interrupted_aggregation_leaves_nothing_taken_as_complete(smoke_run, tmp
     log.unlink()
     process = start_snakemake(workdir, "--cores", "1", *SMOKE, "--forcerun", "parity_aggregate")
     kill_when(process, log.exists)  # the job has started: its first act is to open its log
+    assert snakemake(workdir, "--unlock", *SMOKE).returncode == 0
     planned = snakemake(workdir, "--cores", "1", *SMOKE, "--dry-run")
     assert "parity_aggregate" in planned.stdout  # Snakemake will redo it, not trust its files
     done = snakemake(workdir, "--cores", "1", *SMOKE)

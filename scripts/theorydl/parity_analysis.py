@@ -44,7 +44,6 @@ TABLES: dict[str, list[str]] = {
         "steps_to_60",
         "steps_to_90",
         "steps_to_99",
-        "wall_time_s",
     ],
     "parity_summary": [
         "d",
@@ -58,7 +57,7 @@ TABLES: dict[str, list[str]] = {
         "reached_60",
         "reached_90",
         "reached_99",
-        "wall_time_s",
+        "diverged",
     ],
     "parity_by_degree": [
         "d",
@@ -98,7 +97,6 @@ def seed_row(run: runs.Run, d: int) -> dict[str, Any]:
         "max_smoothed_accuracy": float(
             accuracy.rolling(min(SMOOTHING_EVALS, len(accuracy))).mean().max()
         ),
-        "wall_time_s": float(run.meta["wall_time_s"]),
     }
     for name, threshold in THRESHOLDS.items():
         row[f"steps_to_{name}"] = first_step_at_least(accuracy, threshold)
@@ -138,7 +136,6 @@ def summarise(per_seed: pd.DataFrame) -> pd.DataFrame:
             "final_accuracy_std": group.final_accuracy.std(ddof=1),
             # Diverged seeds have no accuracy: counted here, never averaged in.
             "diverged": int((group.status == "diverged").sum()),
-            "wall_time_s": group.wall_time_s.max(),  # the seeds train together
         }
         for name in THRESHOLDS:
             steps = group[f"steps_to_{name}"]
