@@ -21,9 +21,8 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
-    """Every table, figure and verdict, and the report PDF when TeX is available."""
+    """Every table, figure and verdict, the report PDF when TeX is available, and the manifest."""
     input:
-        rules.claims.output,
-        [f for outputs in FAMILY_OUTPUTS.values() for f in outputs["figures"]],
-        [REPORT_PDF] if BUILD_PDF else [],
+        final_outputs(),
+        rules.manifest.output,
     default_target: True

@@ -1,7 +1,8 @@
 """The whole workflow at scale=smoke, in a fresh copy of the repository (minutes)."""
 
 import json
-import sys
+import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -88,9 +89,13 @@ def test_cores_do_not_change_the_numbers(smoke_run, tmp_path):
 
 def test_without_tex_auto_skips_the_pdf_and_on_refuses(tmp_path):
     workdir = fresh_copy(tmp_path / "repo")
-    bin_dir = tmp_path / "bin"  # a PATH with python but without latexmk
+    bin_dir = tmp_path / "bin"  # this PATH, less latexmk
     bin_dir.mkdir()
-    (bin_dir / "python").symlink_to(sys.executable)
+    for directory in os.environ["PATH"].split(os.pathsep):
+        for program in Path(directory).glob("*") if Path(directory).is_dir() else []:
+            link = bin_dir / program.name
+            if program.name != "latexmk" and not link.exists():
+                link.symlink_to(program)
     env = {"PATH": str(bin_dir)}
     planned = snakemake(workdir, "--cores", "1", *SMOKE, "--dry-run", env=env)
     assert planned.returncode == 0, planned.stderr[-3000:]
@@ -100,3 +105,25 @@ def test_without_tex_auto_skips_the_pdf_and_on_refuses(tmp_path):
     )
     assert refused.returncode != 0
     assert "latexmk is not installed" in refused.stdout + refused.stderr
+
+
+def test_manifest_records_every_output_and_verify_checks_it(smoke_run, tmp_path):
+    manifest = json.loads((smoke_run / "results" / "manifest.json").read_text())
+    files = manifest["files"]
+    metrics = "results/runs/parity/d5/seed0/metrics.csv"
+    assert files[metrics]["rule"] == "parity_train"
+    assert files["results/tables/parity_summary.csv"]["rule"] == "parity_aggregate"
+    assert files["results/report/report.pdf"]["rule"] == "report_pdf"
+    assert len(files[metrics]["sha256"]) == 64
+    assert manifest["config"]["scale"] == "smoke"
+    assert not any(name.startswith(("results/logs", "results/benchmarks")) for name in files)
+    assert snakemake(smoke_run, "verify", "--cores", "1", *SMOKE).returncode == 0
+
+    copy = tmp_path / "repo"
+    shutil.copytree(smoke_run, copy, symlinks=True)
+    (copy / "results/tables/parity_seeds.csv").write_text("edited\n")
+    done = snakemake(copy, "verify", "--cores", "1", *SMOKE)
+    assert done.returncode != 0
+    report = (copy / "results/logs/verify.log").read_text()
+    assert "changed: results/tables/parity_seeds.csv (made by rule parity_aggregate)" in report
+    assert "changed: results/figures" not in report  # verify rebuilt nothing

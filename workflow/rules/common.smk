@@ -95,3 +95,21 @@ def table_files(*names, suffixes=("csv", "md", "tex")):
 def figure_files(name):
     """A figure's PDF (for the report) and PNG (for snakemake --report)."""
     return [f"{FIGURES}/{name}.pdf", f"{FIGURES}/{name}.png"]
+
+
+def final_outputs():
+    """Every deliverable: claims, figures, the report PDF when TeX is there.
+
+    Rule all's input; call it after every rule is defined.
+    """
+    figures = [f for outputs in FAMILY_OUTPUTS.values() for f in outputs["figures"]]
+    return [*rules.claims.output, *figures, *([REPORT_PDF] if BUILD_PDF else [])]
+
+
+def output_patterns(wildcards):
+    """(rule, output patterns) of every rule, to name the producer of each manifest entry."""
+    return [
+        (rule.name, [str(o) for o in rule.output])
+        for rule in workflow.rules
+        if rule.name not in ("all", "manifest", "verify")
+    ]

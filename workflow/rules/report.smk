@@ -70,3 +70,35 @@ rule report_pdf:
         "../../envs/environment.yaml"
     script:
         "../../scripts/build_report.py"
+
+
+rule manifest:
+    """results/manifest.json: sha256, size and producing rule of every output, and the config."""
+    input:
+        final_outputs(),
+    output:
+        manifest=f"{RESULTS}/manifest.json",
+    params:
+        patterns=output_patterns,
+        config=config,
+    log:
+        f"{LOGS}/manifest.log",
+    conda:
+        "../../envs/environment.yaml"
+    script:
+        "../../scripts/write_manifest.py"
+
+
+rule verify:
+    """`snakemake --cores 1 verify`: recompute every checksum, name what changed since the manifest.
+
+    The manifest is a param, not an input: verifying must never rebuild what it checks.
+    """
+    params:
+        manifest=f"{RESULTS}/manifest.json",
+    log:
+        f"{LOGS}/verify.log",
+    conda:
+        "../../envs/environment.yaml"
+    script:
+        "../../scripts/verify_manifest.py"
