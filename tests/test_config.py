@@ -83,7 +83,7 @@ BAD = [  # (key to change, bad value, what the message must contain)
     ("parity.hparams", {"learning_rate": 0}, "'parity.hparams.learning_rate': value 0"),
     ("parity.hparams", {"subset_size": 40}, "subset_size must lie in [0, d=5], got 40"),
     ("parity.variant_hparams", {"d5": {"steps": 1.5}}, "'parity.variant_hparams.d5.steps'"),
-    ("parity.variant_hparams", {"dd5": {"steps": 9}}, "'parity.variant_hparams.dd5' is not a known"),
+    ("parity.variant_hparams", {"dd5": {"steps": 9}}, "'parity.variant_hparams.dd5' is not"),
     ("parity.gradient_variance.dims", [2, 3, 30], "'parity.gradient_variance.dims.2': value 30"),
     ("parity.colour", "red", "'parity.colour' is not a known setting"),
     ("parity.dims", DELETE, "'dims' is a required property"),
