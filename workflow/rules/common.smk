@@ -1,5 +1,7 @@
 # Shared by every rules file: config resolution and validation, target lists, GPU detection.
 
+import hashlib
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -72,10 +74,24 @@ def all_run_files(family, name):
     return [f for v in VARIANTS[family] for f in run_files(family, v, name)]
 
 
+def code_version(*modules):
+    """A digest of the source of the given theorydl modules.
+
+    Snakemake reruns a job when its script file changes, but not when a module that the script
+    imports does; as a param, this digest makes an edit of the code behind a job rerun it (and
+    only the jobs that use that code).
+    """
+    digest = hashlib.sha256()
+    for module in modules:
+        digest.update(Path(importlib.util.find_spec(f"theorydl.{module}").origin).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def training_params(family):
     """The params every training rule passes to scripts/train.py (changes trigger reruns)."""
     return dict(
         family=family,
+        code=code_version(family, "engine"),
         hparams=lambda wildcards: VARIANTS[family][wildcards.variant],
         seeds=config[family]["seeds"],
         scale=config["scale"],

@@ -28,6 +28,7 @@ rule parity_gradient_variance:
         csv=f"{RESULTS}/runs/parity_theory/gradient_variance.csv",
         meta=f"{RESULTS}/runs/parity_theory/meta.json",
     params:
+        code=code_version("parity_theory", "parity"),
         dims=config["parity"]["gradient_variance"]["dims"],
         init_seeds=config["parity"]["gradient_variance"]["init_seeds"],
         width_factor=lambda wildcards: next(iter(VARIANTS["parity"].values()))["width_factor"],
@@ -67,6 +68,7 @@ rule parity_aggregate:
         data=table_files("parity_seeds", "parity_by_degree", "parity_gradvar_fit")
         + table_files("parity_curves", suffixes=("csv",)),
     params:
+        code=code_version("parity_analysis", "runs", "tables"),
         variants=VARIANTS["parity"],
         figure1_dims=config["parity"]["figure1_dims"],
     log:
