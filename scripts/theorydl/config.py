@@ -29,6 +29,7 @@ SCALES = ("paper", "quick", "smoke")
 # Family name → (experiment module, analysis module). Adding a family adds a line here, a
 # schema in workflow/schemas/families/, a rules file, a config block, figures and claims.
 FAMILIES = {"parity": ("theorydl.parity", "theorydl.parity_analysis")}
+FAMILIES["tuples"] = ("theorydl.tuples", "theorydl.tuples_analysis")
 
 
 class ConfigError(ValueError):
