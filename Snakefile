@@ -17,6 +17,7 @@ configfile: "config/config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/parity.smk"
 include: "workflow/rules/tuples.smk"
+include: "workflow/rules/stocks.smk"
 include: "workflow/rules/claims.smk"
 include: "workflow/rules/report.smk"
 

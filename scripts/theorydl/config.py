@@ -30,6 +30,7 @@ SCALES = ("paper", "quick", "smoke")
 # schema in workflow/schemas/families/, a rules file, a config block, figures and claims.
 FAMILIES = {"parity": ("theorydl.parity", "theorydl.parity_analysis")}
 FAMILIES["tuples"] = ("theorydl.tuples", "theorydl.tuples_analysis")
+FAMILIES["stocks"] = ("theorydl.stocks", "theorydl.stocks_analysis")
 
 
 class ConfigError(ValueError):

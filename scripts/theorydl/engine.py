@@ -147,6 +147,31 @@ class Adam(tf.Module):
             var.assign_sub(lr_t * m / (tf.sqrt(v) + self.epsilon))
 
 
+class FusedAdam(Adam):
+    """:class:`Adam` with the same state and update, done by TF1's own fused ``ApplyAdam`` kernel
+    (the one ``tf.compat.v1.train.AdamOptimizer`` runs): one pass over each variable instead of
+    about a dozen. Worth it when a step's time goes into the update of large weights (the stocks
+    network at k = 2000 has 2M weights per seed and trains 3× faster); equal to :class:`Adam` up
+    to float rounding.
+    """
+
+    def apply(self, grads: Sequence[tf.Tensor], variables: Sequence[tf.Variable]) -> None:
+        t = self.t.assign_add(1.0)
+        for grad, var, m, v in zip(grads, variables, self.m, self.v, strict=True):
+            tf.raw_ops.ResourceApplyAdam(
+                var=var.handle,
+                m=m.handle,
+                v=v.handle,
+                beta1_power=self.beta1**t,
+                beta2_power=self.beta2**t,
+                lr=self.learning_rate,
+                beta1=self.beta1,
+                beta2=self.beta2,
+                epsilon=self.epsilon,
+                grad=tf.convert_to_tensor(grad),  # a gather's gradient arrives as IndexedSlices
+            )
+
+
 # --------------------------------------------------------------------------------------------
 
 
