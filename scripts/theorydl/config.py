@@ -31,6 +31,7 @@ SCALES = ("paper", "quick", "smoke")
 FAMILIES = {"parity": ("theorydl.parity", "theorydl.parity_analysis")}
 FAMILIES["tuples"] = ("theorydl.tuples", "theorydl.tuples_analysis")
 FAMILIES["stocks"] = ("theorydl.stocks", "theorydl.stocks_analysis")
+FAMILIES["curves"] = ("theorydl.curves", "theorydl.curves_analysis")
 
 
 class ConfigError(ValueError):
