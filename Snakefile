@@ -19,6 +19,7 @@ include: "workflow/rules/parity.smk"
 include: "workflow/rules/tuples.smk"
 include: "workflow/rules/stocks.smk"
 include: "workflow/rules/curves.smk"
+include: "workflow/rules/flat.smk"
 include: "workflow/rules/claims.smk"
 include: "workflow/rules/report.smk"
 

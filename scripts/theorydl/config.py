@@ -32,6 +32,7 @@ FAMILIES = {"parity": ("theorydl.parity", "theorydl.parity_analysis")}
 FAMILIES["tuples"] = ("theorydl.tuples", "theorydl.tuples_analysis")
 FAMILIES["stocks"] = ("theorydl.stocks", "theorydl.stocks_analysis")
 FAMILIES["curves"] = ("theorydl.curves", "theorydl.curves_analysis")
+FAMILIES["flat"] = ("theorydl.flat", "theorydl.flat_analysis")
 
 
 class ConfigError(ValueError):
