@@ -20,6 +20,7 @@ include: "workflow/rules/tuples.smk"
 include: "workflow/rules/stocks.smk"
 include: "workflow/rules/curves.smk"
 include: "workflow/rules/flat.smk"
+include: "workflow/rules/sharing.smk"
 include: "workflow/rules/claims.smk"
 include: "workflow/rules/report.smk"
 

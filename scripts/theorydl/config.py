@@ -33,6 +33,7 @@ FAMILIES["tuples"] = ("theorydl.tuples", "theorydl.tuples_analysis")
 FAMILIES["stocks"] = ("theorydl.stocks", "theorydl.stocks_analysis")
 FAMILIES["curves"] = ("theorydl.curves", "theorydl.curves_analysis")
 FAMILIES["flat"] = ("theorydl.flat", "theorydl.flat_analysis")
+FAMILIES["sharing"] = ("theorydl.sharing", "theorydl.sharing_analysis")
 
 
 class ConfigError(ValueError):

@@ -1,0 +1,91 @@
+"""The weight-sharing family in the whole workflow at scale=smoke (the session's smoke run)."""
+
+import json
+
+import pandas as pd
+import pytest
+import yaml
+from pypdf import PdfReader
+
+pytestmark = pytest.mark.workflow
+
+SMOKE_JOBS = [
+    "curves_mixed_known",
+    "curves_mixed_learned",
+    "mix_sweep_mixed_known",
+    "walsh_disjoint",
+    "walsh_nested",
+    "natural_mixed_known",
+]
+
+
+def test_every_variant_has_its_runs_and_every_job_its_benchmark(smoke_run):
+    results = smoke_run / "results"
+    variants = [
+        f"{setting}-{arch}"
+        for setting in ("mixed-w2-c1-known", "mixed-w2-c1-learned", "mixed-w2-c2-known")
+        for arch in ("shared", "local", "dense")
+    ]
+    variants += [f"walsh-disjoint-d{d}-{a}" for d in (5, 10) for a in ("shared", "local")]
+    variants += [f"walsh-nested-d10-{a}" for a in ("shared", "local")]
+    variants += [f"digits-mixed-w2-c1-known-{a}" for a in ("shared", "local", "dense")]
+    assert sorted(p.name for p in (results / "runs" / "sharing").iterdir()) == sorted(variants)
+    for variant in variants:
+        for seed in (0, 1):
+            run = results / "runs" / "sharing" / variant / f"seed{seed}"
+            for name in ("metrics.csv", "meta.json", "arrays.npz"):
+                assert (run / name).stat().st_size > 0
+            meta = json.loads((run / "meta.json").read_text())
+            assert meta["hparams"]["epochs"] == 2 and meta["ensemble_seeds"] == [0, 1]
+            assert meta["variant"] == variant and meta["scale"] == "smoke"
+    for job in SMOKE_JOBS:
+        assert (results / "benchmarks" / "sharing" / f"train_{job}.tsv").exists()
+    assert not (results / "checkpoints" / "sharing").exists() or not any(
+        (results / "checkpoints" / "sharing").iterdir()
+    )
+
+
+def test_tables_pair_the_architectures_of_each_seed(smoke_run):
+    tables = smoke_run / "results" / "tables"
+    paired = pd.read_csv(tables / "sharing_paired.csv")
+    assert len(paired) == 4 * 2  # 4 settings (3 Gaussian, 1 digits) × 2 seeds
+    assert paired[["shared", "local", "dense"]].notna().all().all()
+    assert (paired.best <= paired.worst).all()
+    final = pd.read_csv(tables / "sharing_final_loss.csv")
+    assert set(final.architecture) == {"shared", "local", "dense"} and (final.n == 2).all()
+    walsh = pd.read_csv(tables / "sharing_walsh_seeds.csv")
+    assert len(walsh) == (2 + 1) * 2 * 2  # (disjoint d 5, 10; nested d 10) × 2 arch × 2 seeds
+    assert walsh.highest_degree.between(0, 4).all() and (walsh.degrees == 4).all()
+    trend = pd.read_csv(tables / "sharing_walsh_trend.csv")
+    assert set(zip(trend.smallest_d, trend.largest_d, strict=True)) == {(5, 10)}
+    for name in ("sharing_final_loss", "sharing_walsh_summary"):
+        assert r"\begin{tabular}" in (tables / f"{name}.tex").read_text()
+
+
+def test_figures_are_drawn_and_name_their_script(smoke_run):
+    figures = smoke_run / "results" / "figures"
+    for figure, script in (
+        ("sharing_fig1_curves", b"figure_sharing_curves"),
+        ("sharing_fig2_frequency", b"figure_sharing_frequency"),
+        ("sharing_fig3_walsh", b"figure_sharing_walsh"),
+        ("sharing_fig4_natural", b"figure_sharing_curves"),
+    ):
+        pdf, png = (figures / f"{figure}{s}" for s in (".pdf", ".png"))
+        assert pdf.stat().st_size > 5000 and png.stat().st_size > 5000
+        assert script in png.read_bytes()
+
+
+def test_every_sharing_claim_says_it_is_not_judged_at_smoke_scale(smoke_run, repo):
+    listed = yaml.safe_load((repo / "config" / "claims.yaml").read_text())["claims"]
+    ours = [c["id"] for c in listed if c["family"] == "sharing"]
+    assert len(ours) == 15
+    claims = pd.read_csv(smoke_run / "results" / "claims.csv").set_index("id")
+    for claim in ours:
+        assert claims.loc[claim, "verdict"] == "not judged at this scale", claim
+
+
+def test_report_has_the_sharing_section(smoke_run):
+    reader = PdfReader(smoke_run / "results" / "report" / "report.pdf")
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "Weight sharing is crucial to successful optimization" in text
+    assert "reconstruction" in text
