@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from theorydl import report
+from theorydl import costs, report
 from theorydl.config import FAMILIES
 from theorydl.job import log_to
 from theorydl.runs import atomic_write_text
@@ -20,9 +20,12 @@ metas = [json.loads(Path(p).read_text()) for p in sm.input.metas]
 values = {}
 values.update(report.provenance_values(metas, sm.params.scale))
 values.update(report.claims_values(results))
+families = pd.read_csv(sm.input.runtime[0])
+values.update(report.runtime_values(families))
+claim_times = pd.read_csv(sm.input.runtime[1]).set_index("id").wall_s.map(costs.duration)
 for family, (_, analysis) in FAMILIES.items():
     values.update(importlib.import_module(analysis).report_values(tables, sm.params.config[family]))
 atomic_write_text(Path(sm.output.values), report.values_tex(values))
-atomic_write_text(Path(sm.output.claims), report.claims_table_tex(results))
+atomic_write_text(Path(sm.output.claims), report.claims_table_tex(results, claim_times.to_dict()))
 for family, path in zip(FAMILIES, sm.output.hparams, strict=True):
     atomic_write_text(Path(path), report.hparams_table_tex(sm.params.variants[family]))

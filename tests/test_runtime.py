@@ -27,8 +27,10 @@ def test_concurrent_jobs_claim_distinct_gpus(tmp_path, repo):
     """)
     env = dict(os.environ, CUDA_VISIBLE_DEVICES="0,1")
     env.pop("SLURM_JOB_ID", None)
-    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
-                              text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     claimed = sorted(p.communicate(timeout=60)[0].split()[0] for p in procs)
     assert claimed == ["0", "1"]
 

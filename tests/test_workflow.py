@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -63,19 +64,106 @@ def test_claims_table_has_a_verdict_per_claim(smoke_run):
     assert "| parity-d5-learns |" in (smoke_run / "results" / "claims.md").read_text()
 
 
-def test_report_pdf_has_every_section(smoke_run):
+SECTIONS = (
+    "How to read this report",
+    "Claims",
+    "Where each published figure is",
+    "Parities: non-informative gradients",
+    "End-to-end vs decomposition: tuples of line images",
+    "End-to-end vs decomposition: the stocks task",
+    "Architecture and conditioning: piecewise-linear curves",
+    "Flat activations: learning through a step function",
+    "Weight sharing is crucial to successful optimization",
+    "Cost and hardware",
+)
+
+
+def test_report_pdf_has_every_section_in_order(smoke_run):
     reader = PdfReader(smoke_run / "results" / "report" / "report.pdf")
-    assert len(reader.pages) >= 4
-    text = " ".join(page.extract_text() for page in reader.pages)
-    for heading in ("How to read this report", "Claims", "Parities: non-informative gradients"):
-        assert heading in text
+    assert len(reader.pages) >= 20
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    positions = [text.find(heading) for heading in SECTIONS]
+    assert -1 not in positions, [h for h, p in zip(SECTIONS, positions, strict=True) if p < 0]
+    assert positions == sorted(positions)
     assert "smoke" in text
+    assert "??" not in text  # every \\ref resolved
+    assert "Made by rule" in text and "results/runs/" in text
+
+
+def test_every_file_the_report_includes_exists_and_is_not_empty(smoke_run):
+    results = smoke_run / "results"
+    search = [results / "figures", results / "tables", results / "report" / "generated"]
+    included = []
+    for tex in sorted((smoke_run / "paper").glob("*.tex")):
+        source = tex.read_text()
+        included += re.findall(r"\\includegraphics(?:\[[^]]*\])?\{([^}]+)\}", source)
+        included += [
+            name
+            for name in re.findall(r"\\input\{([^}]+)\}", source)
+            if not (smoke_run / "paper" / name).exists()  # the sections themselves
+        ]
+    assert len(included) >= 40
+    for name in included:
+        found = [d / name for d in search if (d / name).exists()]
+        assert found, f"{name} is included by the report but no job made it"
+        assert found[0].stat().st_size > 100, name
+
+
+def test_runtime_tables_cost_every_benchmarked_job(smoke_run):
+    results = smoke_run / "results"
+    benchmarks = sorted(results.glob("benchmarks/*/*.tsv"))
+    jobs = pd.read_csv(results / "tables" / "runtime_jobs.csv")
+    assert sorted(zip(jobs.family, jobs.job, strict=True)) == sorted(
+        (b.parent.name, b.stem) for b in benchmarks
+    )
+    assert (jobs.wall_s > 0).all() and (jobs.max_rss_mb > 50).all()
+    families = pd.read_csv(results / "tables" / "runtime_families.csv").set_index("family")
+    assert list(families.index) == [
+        "parity",
+        "tuples",
+        "stocks",
+        "curves",
+        "flat",
+        "sharing",
+        "total",
+    ]
+    assert families.loc["total", "wall_s"] == pytest.approx(jobs.wall_s.sum())
+    per_claim = pd.read_csv(results / "tables" / "runtime_claims.csv")
+    claims = pd.read_csv(results / "claims.csv")
+    assert list(per_claim.id) == list(claims.id)
+    assert per_claim.wall_s.notna().all()
 
 
 def test_second_run_does_nothing(smoke_run):
     done = snakemake(smoke_run, "--cores", "2", *SMOKE, "--dry-run")
     assert done.returncode == 0
     assert "Nothing to be done" in done.stdout + done.stderr
+
+
+def planned_jobs(done) -> dict[str, int]:
+    """Rule → job count from a dry run's job stats table."""
+    lines = (done.stdout + done.stderr).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("job ") and "count" in line)
+    counts = {}
+    for line in lines[start + 2 :]:
+        name, _, count = line.partition(" ")
+        if name == "total" or not count.strip().isdigit():
+            break
+        counts[name] = int(count)
+    return counts
+
+
+def test_editing_a_family_module_reruns_that_family_only(smoke_run, tmp_path):
+    workdir = shutil.copytree(smoke_run, tmp_path / "repo", symlinks=True)
+    module = workdir / "scripts" / "theorydl" / "flat.py"
+    module.write_text(module.read_text() + "\n# an edit of the flat family's code\n")
+    done = snakemake(workdir, "--cores", "1", *SMOKE, "--dry-run")
+    assert done.returncode == 0, done.stderr[-3000:]
+    planned = planned_jobs(done)
+    assert {r for r in planned if "_train" in r} == {"flat_train"}
+    assert planned["flat_train"] == 4  # every flat variant, no other family's
+    assert {"flat_aggregate", "claims", "report_pdf"} <= set(planned)
+    assert not any(r.startswith(("parity_", "tuples_", "sharing_", "curves_")) for r in planned)
 
 
 def test_cores_do_not_change_the_numbers(smoke_run, tmp_path):

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from theorydl import costs
 from theorydl.claims import NOT_EVALUATED, NOT_JUDGED, NOT_REPRODUCED, REPRODUCED
 from theorydl.tables import fmt, tex_escape
 
@@ -69,15 +70,16 @@ def claims_values(results: pd.DataFrame) -> dict[str, Any]:
     return values
 
 
-def claims_table_tex(results: pd.DataFrame) -> str:
-    """The claims summary as a longtable: one row per claim, verdict in colour."""
-    widths = [0.29, 0.07, 0.14, 0.19, 0.07, 0.05, 0.10]
+def claims_table_tex(results: pd.DataFrame, times: Mapping[str, str]) -> str:
+    """The claims summary as a longtable: one row per claim, verdict in colour, and the time
+    it takes to reproduce (``times``: claim id → duration as text)."""
+    widths = [0.25, 0.07, 0.14, 0.16, 0.07, 0.05, 0.10, 0.07]
     columns = "".join(rf">{{\raggedright\arraybackslash}}p{{{w}\linewidth}}" for w in widths)
     lines = [
         r"{\footnotesize\setlength{\tabcolsep}{3pt}",
         rf"\begin{{longtable}}{{@{{}}{columns}@{{}}}}",
         r"\toprule",
-        r"Claim & Where & Published & Criterion & Measured & Seeds & Verdict \\",
+        r"Claim & Where & Published & Criterion & Measured & Seeds & Verdict & Time \\",
         r"\midrule\endhead",
         r"\bottomrule\endfoot",
     ]
@@ -95,15 +97,17 @@ def claims_table_tex(results: pd.DataFrame) -> str:
             tex_escape(fmt(row.measured, 4)),
             tex_escape(seeds),
             verdict_tex(row.verdict).tex,
+            tex_escape(times.get(row.id, "—")),
         ]
         lines.append(" & ".join(cells) + r" \\")
     lines.append(r"\end{longtable}}")
     return "\n".join(lines) + "\n"
 
 
-def hparams_table_tex(variants: Mapping[str, Mapping[str, Any]]) -> str:
+def hparams_table_tex(variants: Mapping[str, Mapping[str, Any]], long_after: int = 25) -> str:
     """The resolved hyperparameters of a family: shared values, then a row per variant for the
-    ones that vary."""
+    ones that vary; beside each other, or one after the other with the variants as a table that
+    breaks across pages when there are more than ``long_after`` of them."""
     frame = pd.DataFrame.from_dict(variants, orient="index")
     varying = [c for c in frame.columns if frame[c].astype(str).nunique() > 1]
     shared = [c for c in frame.columns if c not in varying]
@@ -113,19 +117,29 @@ def hparams_table_tex(variants: Mapping[str, Mapping[str, Any]]) -> str:
         value = tex_escape(_show(frame[column].iloc[0]))
         lines.append(rf"\texttt{{{tex_escape(column)}}} & {value} \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
-    if varying:
-        header = " & ".join(rf"\texttt{{{tex_escape(c)}}}" for c in ["variant", *varying])
+    if not varying:
+        return "\n".join(lines) + "\n"
+    header = " & ".join(rf"\texttt{{{tex_escape(c)}}}" for c in ["variant", *varying]) + r" \\"
+    spec = r"@{}l" + "r" * len(varying) + r"@{}"
+    rows = [
+        " & ".join([tex_escape(str(name))] + [tex_escape(_show(row[c])) for c in varying]) + r" \\"
+        for name, row in frame.iterrows()
+    ]
+    if len(frame) > long_after:
         lines += [
-            r"\hspace{2em}",
-            r"\begin{tabular}[t]{@{}l" + "r" * len(varying) + r"@{}}",
+            r"\par\medskip",
+            r"{\scriptsize\setlength{\tabcolsep}{3pt}",
+            rf"\begin{{longtable}}{{{spec}}}",
             r"\toprule",
-            header + r" \\",
-            r"\midrule",
+            header,
+            r"\midrule\endhead",
+            r"\bottomrule\endfoot",
+            *rows,
+            r"\end{longtable}}",
         ]
-        for name, row in frame.iterrows():
-            cells = [tex_escape(str(name))] + [tex_escape(_show(row[c])) for c in varying]
-            lines.append(" & ".join(cells) + r" \\")
-        lines += [r"\bottomrule", r"\end{tabular}"]
+    else:
+        lines += [r"\hspace{2em}", rf"\begin{{tabular}}[t]{{{spec}}}", r"\toprule", header]
+        lines += [r"\midrule", *rows, r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
 
 
@@ -135,6 +149,18 @@ def _show(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return fmt(value) if isinstance(value, int) else str(value)
+
+
+def runtime_values(families: pd.DataFrame) -> dict[str, Any]:
+    """Per family and in total: wall time, CPU time and peak memory of its jobs."""
+    values: dict[str, Any] = {}
+    for row in families.itertuples():
+        key = f"runtime.{row.family}"
+        values[f"{key}.wall"] = costs.duration(row.wall_s)
+        values[f"{key}.cpu"] = costs.duration(row.cpu_s)
+        values[f"{key}.memory"] = costs.memory(row.max_rss_mb)
+        values[f"{key}.jobs"] = int(row.jobs)
+    return values
 
 
 def provenance_values(metas: list[Mapping[str, Any]], scale: str) -> dict[str, Any]:
@@ -149,6 +175,8 @@ def provenance_values(metas: list[Mapping[str, Any]], scale: str) -> dict[str, A
         "cpu": first["cpu"],
         "cpu-count": first["cpu_count"],
         "devices": ", ".join(devices),
+        "gpus": ", ".join(sorted({g for m in metas for g in m.get("gpu_models", [])})) or "none",
+        "memory": f"{first['memory_gb']:g} GiB" if first.get("memory_gb") else "unknown",
         "tf-threads": first["tf_threads"],
         "version.python": first["versions"]["python"],
         "version.tensorflow": first["versions"]["tensorflow"],

@@ -150,6 +150,23 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def memory_gb() -> float | None:
+    """The machine's physical memory in GiB (None where the OS does not say)."""
+    try:
+        return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def gpu_models(tf: Any) -> list[str]:
+    """The model name of every visible GPU, as the CUDA driver reports it."""
+    names = []
+    for device in tf.config.list_physical_devices("GPU"):
+        details = tf.config.experimental.get_device_details(device)
+        names.append(details.get("device_name", device.name))
+    return names
+
+
 def provenance(tf: Any, threads: int) -> dict[str, Any]:
     """Versions, hardware and code identity, recorded in every run's ``meta.json``."""
     import keras
@@ -164,7 +181,9 @@ def provenance(tf: Any, threads: int) -> dict[str, Any]:
         },
         "device": gpus[0].name if gpus else "/device:CPU:0",
         "gpu": os.environ.get("CUDA_VISIBLE_DEVICES") if gpus else None,
+        "gpu_models": gpu_models(tf),
         "cpu": cpu_model(),
+        "memory_gb": memory_gb(),
         "cpu_count": os.cpu_count(),
         "tf_threads": threads,
         "hostname": platform.node(),

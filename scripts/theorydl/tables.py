@@ -83,15 +83,17 @@ def to_markdown(display: pd.DataFrame) -> str:
     return "\n".join([header, rule, *body]) + "\n"
 
 
-def to_latex(display: pd.DataFrame, caption: str = "") -> str:
-    """A booktabs tabular (wrapped by the report in its own table environment)."""
+def to_latex(display: pd.DataFrame, caption: str = "", long: bool = False) -> str:
+    """A booktabs tabular (wrapped by the report in its own table environment), or with
+    ``long`` a longtable that breaks across pages and repeats its header."""
     spec = "l" + "r" * (len(display.columns) - 1)
-    lines = [f"% {caption}" if caption else "%", rf"\begin{{tabular}}{{{spec}}}", r"\toprule"]
-    lines.append(" & ".join(tex_escape(c) for c in display.columns) + r" \\")
-    lines.append(r"\midrule")
+    environment = "longtable" if long else "tabular"
+    header = " & ".join(tex_escape(c) for c in display.columns) + r" \\"
+    lines = [f"% {caption}" if caption else "%", rf"\begin{{{environment}}}{{{spec}}}", r"\toprule"]
+    lines += [header, r"\midrule\endhead" if long else r"\midrule"]
     for row in display.itertuples(index=False):
         lines.append(" & ".join(tex_escape(v) for v in row) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}"]
+    lines += [r"\bottomrule", rf"\end{{{environment}}}"]
     return "\n".join(lines) + "\n"
 
 
@@ -106,6 +108,7 @@ def write_table(
     display: pd.DataFrame | None = None,
     caption: str = "",
     human: bool = True,
+    long: bool = False,
 ) -> None:
     """Write ``stem``.csv from ``data`` and, if ``human``, ``stem``.md / ``.tex`` from ``display``.
 
@@ -117,4 +120,4 @@ def write_table(
     if human:
         display = formatted(data) if display is None else display
         atomic_write_text(stem.with_suffix(".md"), to_markdown(display))
-        atomic_write_text(stem.with_suffix(".tex"), to_latex(display, caption))
+        atomic_write_text(stem.with_suffix(".tex"), to_latex(display, caption, long))

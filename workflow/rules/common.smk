@@ -122,6 +122,23 @@ def final_outputs():
     return [*rules.claims.output, *figures, *([REPORT_PDF] if BUILD_PDF else [])]
 
 
+def benchmark_files(wildcards):
+    """The benchmark file of every job of this configuration (and none left by another scale).
+
+    A job is in the DAG when another rule consumes one of its outputs; its wildcards come from
+    that path. A function of wildcards, so that Snakemake calls it once every rule is defined.
+    """
+    consumed = {str(f) for r in workflow.rules for f in r.input if isinstance(f, str)}
+    files = set()
+    for each in workflow.rules:
+        if each.benchmark is None:
+            continue
+        for path in consumed:
+            if each.is_producer(path):
+                files.add(str(each.benchmark.apply_wildcards(each.get_wildcards(path))))
+    return sorted(files)
+
+
 def output_patterns(wildcards):
     """(rule, output patterns) of every rule, to name the producer of each manifest entry."""
     return [

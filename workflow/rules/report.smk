@@ -25,11 +25,32 @@ onstart:
         )
 
 
+rule runtime:
+    """Wall time, CPU time and peak memory per job, per family and per claim (from benchmarks)."""
+    input:
+        claims=rules.claims.output.csv,
+        tables=[f"{TABLES}/{name}.csv" for name in sorted(tdl_config.known_tables())],
+    output:
+        jobs=table_files("runtime_jobs"),
+        families=table_files("runtime_families"),
+        claims=table_files("runtime_claims"),
+    params:
+        benchmarks=benchmark_files,
+        families=list(tdl_config.FAMILIES),
+    log:
+        f"{LOGS}/runtime.log",
+    conda:
+        "../../envs/environment.yaml"
+    script:
+        "../../scripts/runtime_tables.py"
+
+
 rule report_inputs:
     """Every number the report quotes, as LaTeX definitions; plus the claims and setup tables."""
     input:
         claims=rules.claims.output.csv,
         tables=[f"{TABLES}/{name}.csv" for name in sorted(tdl_config.known_tables())],
+        runtime=[rules.runtime.output.families[0], rules.runtime.output.claims[0]],
         metas=[f for family in tdl_config.FAMILIES for f in all_run_files(family, "meta.json")],
     output:
         values=f"{RESULTS}/report/generated/values.tex",
@@ -55,6 +76,7 @@ rule report_pdf:
             str(p.relative_to(ROOT)) for p in (ROOT / "paper").glob("*.tex") if p.name != "report.tex"
         ),
         generated=rules.report_inputs.output,
+        runtime=[*rules.runtime.output.families, *rules.runtime.output.jobs],
         tables=[f for outputs in FAMILY_OUTPUTS.values() for f in outputs["tex_tables"]],
         figures=[
             f for outputs in FAMILY_OUTPUTS.values() for f in outputs["figures"] if f.endswith(".pdf")
