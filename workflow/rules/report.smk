@@ -32,7 +32,14 @@ rule runtime:
         tables=[f"{TABLES}/{name}.csv" for name in sorted(tdl_config.known_tables())],
     output:
         jobs=table_files("runtime_jobs"),
-        families=table_files("runtime_families"),
+        families=[
+            report(
+                f"{TABLES}/runtime_families.csv",
+                caption="../report/runtime_families.rst",
+                category="Cost and hardware",
+            ),
+            *table_files("runtime_families", suffixes=("md", "tex")),
+        ],
         claims=table_files("runtime_claims"),
     params:
         benchmarks=benchmark_files,
