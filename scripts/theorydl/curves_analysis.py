@@ -167,9 +167,7 @@ def read_runs(
 ) -> dict[str, dict[int, tuple[runs.Run, dict[str, np.ndarray]]]]:
     """learner → seed → (run, its arrays), every run checked against the config."""
     loaded: dict[str, dict[int, tuple[runs.Run, dict[str, np.ndarray]]]] = {}
-    for directory in run_dirs:
-        variant, seed = runs.parse_run_dir(directory)
-        run = runs.read_run(directory, "curves", variant, seed, dict(variants[variant]))
+    for run, variant, seed, _ in runs.read_runs(run_dirs, "curves", variants):
         loaded.setdefault(variant, {})[seed] = (run, run.arrays())
     return loaded
 

@@ -310,10 +310,7 @@ def load_runs(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[tuple[str, int], dict[str, np.ndarray]]]:
     """Per-seed rows, the long-form curves, and every run's arrays (each run checked on reading)."""
     rows, curves, arrays = [], [], {}
-    for directory in run_dirs:
-        variant, seed = runs.parse_run_dir(directory)
-        hparams = dict(variants[variant])
-        run = runs.read_run(directory, "flat", variant, seed, hparams)
+    for run, _variant, seed, hparams in runs.read_runs(run_dirs, "flat", variants):
         method = hparams["method"]
         arrays[(method, seed)] = run.arrays()
         rows.append(seed_row(run, method, arrays[(method, seed)]))

@@ -112,10 +112,7 @@ def load_runs(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-seed statistics and accuracy curves of the given runs (each checked on reading)."""
     rows, curves = [], []
-    for directory in run_dirs:
-        variant, seed = runs.parse_run_dir(directory)
-        hparams = dict(variants[variant])
-        run = runs.read_run(directory, "parity", variant, seed, hparams)
+    for run, _variant, seed, hparams in runs.read_runs(run_dirs, "parity", variants):
         rows.append(seed_row(run, hparams["d"]))
         curve = run.curve("test", "accuracy").rename("accuracy").reset_index()
         curves.append(curve.assign(d=hparams["d"], seed=seed))

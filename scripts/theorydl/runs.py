@@ -13,6 +13,7 @@ import io
 import json
 import math
 import os
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -174,3 +175,14 @@ def read_run(directory: Path, family: str, variant: str, seed: int, hparams: dic
     if meta["status"] != "diverged" and not np.isfinite(metrics["value"].to_numpy(float)).all():
         raise CorruptRunError(metrics_path, "non-finite values in a run not marked as diverged")
     return Run(directory, metrics, meta)
+
+
+def read_runs(
+    run_dirs: Iterable[Path], family: str, variants: Mapping[str, Mapping[str, Any]]
+) -> Iterator[tuple[Run, str, int, dict[str, Any]]]:
+    """(run, variant, seed, hparams) of every run directory, each checked with :func:`read_run`
+    against the resolved hyperparameters of its variant (a copy the caller may keep)."""
+    for directory in run_dirs:
+        variant, seed = parse_run_dir(directory)
+        hparams = dict(variants[variant])
+        yield read_run(directory, family, variant, seed, hparams), variant, seed, hparams

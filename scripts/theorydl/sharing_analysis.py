@@ -194,10 +194,7 @@ def load_runs(
     """Per-seed rows, loss curves and Walsh fractions of the given runs (each checked on
     reading)."""
     rows, curves, walsh_rows, walsh_curves = [], [], [], []
-    for directory in run_dirs:
-        variant, seed = runs.parse_run_dir(directory)
-        hparams = dict(variants[variant])
-        run = runs.read_run(directory, "sharing", variant, seed, hparams)
+    for run, variant, seed, hparams in runs.read_runs(run_dirs, "sharing", variants):
         per_epoch = hparams["train_examples"] // hparams["batch_size"]
         table = _test_curves(run, per_epoch)
         setting = _setting(hparams)

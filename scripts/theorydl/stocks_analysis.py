@@ -141,10 +141,7 @@ def load_runs(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-seed statistics and test curves of the given runs (each checked on reading)."""
     rows, curves = [], []
-    for directory in run_dirs:
-        variant, seed = runs.parse_run_dir(directory)
-        hparams = dict(variants[variant])
-        run = runs.read_run(directory, "stocks", variant, seed, hparams)
+    for run, _variant, seed, hparams in runs.read_runs(run_dirs, "stocks", variants):
         method, k = hparams["method"], hparams["k"]
         rows.append(seed_row(run, method, k))
         test = run.metrics[run.metrics.split == "test"]

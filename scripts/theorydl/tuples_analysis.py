@@ -142,10 +142,7 @@ def load_runs(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-seed statistics and accuracy curves of the given runs (each checked on reading)."""
     rows, curves = [], []
-    for directory in run_dirs:
-        variant, seed = runs.parse_run_dir(directory)
-        hparams = dict(variants[variant])
-        run = runs.read_run(directory, "tuples", variant, seed, hparams)
+    for run, _variant, seed, hparams in runs.read_runs(run_dirs, "tuples", variants):
         rows.append(seed_row(run, hparams))
         curve = pd.concat(
             [run.curve("test", "accuracy"), run.curve("test", "image_accuracy")],

@@ -87,19 +87,28 @@ def code_version(*modules):
     return digest.hexdigest()[:16]
 
 
-def training_params(family):
-    """The params every training rule passes to scripts/train.py (changes trigger reruns)."""
+def job_params(family):
+    """The params of every job that trains a family's runs: seeds, scale, threads, checkpoints
+    and GPU sharing, and the code version (changes trigger reruns)."""
     return dict(
-        family=family,
         code=code_version(family, "engine"),
-        hparams=lambda wildcards: VARIANTS[family][wildcards.variant],
         seeds=config[family]["seeds"],
         scale=config["scale"],
         tf_threads=config["tf_threads"],
-        checkpoint_dir=lambda wildcards: f"{RESULTS}/checkpoints/{family}/{wildcards.variant}",
         checkpoint_seconds=config["checkpoint_seconds"],
         jobs_per_gpu=config["jobs_per_gpu"],
         lock_dir=".snakemake/gpu-locks",
+    )
+
+
+def training_params(family):
+    """The params of a one-variant training job (scripts/train.py): :func:`job_params`, the
+    variant's hyperparameters and its checkpoint directory."""
+    return dict(
+        family=family,
+        hparams=lambda wildcards: VARIANTS[family][wildcards.variant],
+        checkpoint_dir=lambda wildcards: f"{RESULTS}/checkpoints/{family}/{wildcards.variant}",
+        **job_params(family),
     )
 
 

@@ -22,15 +22,9 @@ for _job, _variants in SHARING_JOBS.items():
             arrays=[f for v in _variants for f in run_files("sharing", v, "arrays.npz")],
         params:
             variants=_variants,
-            code=code_version("sharing", "engine"),
             hparams={v: VARIANTS["sharing"][v] for v in _variants},
-            seeds=config["sharing"]["seeds"],
-            scale=config["scale"],
-            tf_threads=config["tf_threads"],
             checkpoint_root=f"{RESULTS}/checkpoints/sharing",
-            checkpoint_seconds=config["checkpoint_seconds"],
-            jobs_per_gpu=config["jobs_per_gpu"],
-            lock_dir=".snakemake/gpu-locks",
+            **job_params("sharing"),
         threads: config["tf_threads"]
         resources:
             gpu=GPU_PER_TRAINING_JOB,
