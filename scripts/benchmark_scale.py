@@ -1,0 +1,328 @@
+"""Benchmark: what every training job of a scale costs, from a few measured steps of each.
+
+For each training variant of the resolved configuration (the paper scale by default), in a
+fresh process as a workflow job would run it: build the family's task, optimizer and schedule
+with the family's own ``run`` (the engine's ``train`` is swapped for a probe), trace, time whole
+evaluation intervals of the compiled loop for about ``--seconds``, and time the evaluation.
+Printed per variant and per family:
+
+- the *estimated job time* on this machine: start-up (TensorFlow import, building, tracing) +
+  steps × step time + evaluations × evaluation time;
+- the *peak resident memory* of the process. A job's memory is reached once the task is built
+  and its loop traced and run: only the metric rows and snapshot arrays grow after that, a few
+  MB even at the paper's budgets;
+- the *TensorFlow ops per training step* (the loop body's kernels, host-only ops left out), and
+  from it a *GPU estimate* (see :func:`gpu_seconds`): an estimate, not a measurement.
+
+    python scripts/benchmark_scale.py                               # paper scale, every family
+    python scripts/benchmark_scale.py --families tuples --seconds 5
+    python scripts/benchmark_scale.py --scale quick --json results/benchmark_scale_quick.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+STARTED = time.perf_counter()  # the probe's start-up is timed from here, as a job's from launch
+
+SCRIPTS = Path(__file__).resolve().parent
+ROOT = SCRIPTS.parent
+sys.path.insert(0, str(SCRIPTS))
+
+from benchmark_engine import run_isolated  # noqa: E402 (needs SCRIPTS on the path)
+
+# Ops of a step graph that launch no device kernel: they only pass handles and tensors along.
+HOST_OPS = frozenset(
+    {"Const", "Identity", "IdentityN", "NoOp", "ReadVariableOp", "VarHandleOp", "Placeholder"}
+    | {"_Arg", "_Retval", "StopGradient", "Shape", "Reshape", "Squeeze", "ExpandDims"}
+)
+# GPU model (assumptions, printed with the estimate and settable from the command line):
+# TensorFlow's executor spends ~5–20 µs per op launching a small kernel on a GPU; the tiny
+# kernels of these models reach a small share of an H100's 67 TFLOP/s float32 peak.
+GPU_LAUNCH_US = 10.0
+GPU_EFFECTIVE_TFLOPS = 10.0
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What one variant's probe measured, per ensemble step (all seeds at once)."""
+
+    family: str
+    variant: str
+    seeds: int
+    steps: int
+    eval_every: int
+    startup_s: float  # import, build, trace and the first interval and evaluation
+    step_ms: float
+    eval_ms: float
+    timed_steps: int
+    ops_per_step: int
+    ops_per_eval: int
+    peak_mb: float
+
+    @property
+    def evaluations(self) -> int:
+        """Evaluations of a whole run: at step 0, every ``eval_every`` steps and at the end."""
+        return 1 + math.ceil(self.steps / self.eval_every)
+
+    @property
+    def job_seconds(self) -> float:
+        """The estimated wall time of the whole job on the probing machine."""
+        return (
+            self.startup_s + self.steps * self.step_ms / 1e3 + self.evaluations * self.eval_ms / 1e3
+        )
+
+
+def kernel_ops(concrete: Any, body_marker: str | None) -> int:
+    """Ops that launch a kernel in the graph of ``concrete``, or in the body of its loop (the
+    library function whose name contains ``body_marker``): one training step."""
+    graph_def = concrete.graph.as_graph_def()
+    if body_marker is None:
+        nodes = list(graph_def.node)
+    else:
+        bodies = [f for f in graph_def.library.function if body_marker in f.signature.name]
+        nodes = [node for body in bodies for node in body.node_def]
+    return sum(node.op not in HOST_OPS for node in nodes)
+
+
+def probe_train(seconds: float) -> tuple[dict[str, Any], Any]:
+    """A stand-in for ``engine.train`` that measures instead of training, and the dict it fills."""
+    found: dict[str, Any] = {}
+
+    def probe(task: Any, optimizer: Any, schedule: Any, ctx: Any, hparams: Any) -> None:
+        import tensorflow as tf
+
+        from theorydl import engine
+
+        loop = engine._Loop(task, optimizer)
+        chunk = min(schedule.eval_every, schedule.steps)
+        n = tf.constant(chunk, tf.int64)
+        loop.evaluate()
+        loop.advance(n).numpy()
+        found["startup_s"] = time.perf_counter() - STARTED
+        timed, start = 0, time.perf_counter()
+        while timed == 0 or (time.perf_counter() - start < seconds and timed < schedule.steps):
+            loop.advance(n).numpy()
+            timed += chunk
+        found["step_ms"] = 1e3 * (time.perf_counter() - start) / timed
+        found["timed_steps"] = timed
+        start = time.perf_counter()
+        for _ in range(3):
+            {name: value.numpy() for name, value in loop.evaluate().items()}
+        found["eval_ms"] = 1e3 * (time.perf_counter() - start) / 3
+        step_graph = loop.advance.get_concrete_function(tf.TensorSpec([], tf.int64))
+        found["ops_per_step"] = kernel_ops(step_graph, "while_body")
+        found["ops_per_eval"] = kernel_ops(loop.evaluate.get_concrete_function(), None)
+        found["steps"], found["eval_every"] = schedule.steps, schedule.eval_every
+        found["seeds"] = len(task.seeds)
+
+    return found, probe
+
+
+def resolved_config(scale: str) -> dict[str, Any]:
+    """The workflow's configuration at ``scale``, validated and with every variant resolved."""
+    import yaml
+
+    from theorydl import config
+
+    base = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    return config.resolve(base, {"scale": scale}, ROOT)
+
+
+def run_probe(scale: str, family: str, variant: str, seconds: float) -> str:
+    """Probe one variant in this process (a fresh one, from :func:`probe`); its JSON."""
+    cfg = resolved_config(scale)
+    from theorydl import runtime
+
+    runtime.setup_tensorflow(cfg["tf_threads"])
+    from theorydl import config, engine
+
+    module = config.family_module(family)
+    seeds = list(cfg[family]["seeds"])
+    found, stand_in = probe_train(seconds)
+    train, engine.train = engine.train, stand_in  # the family's run calls engine.train
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            ctx = engine.RunContext(
+                family=family,
+                variant=variant,
+                out_dirs={seed: Path(scratch) / str(seed) for seed in seeds},
+                checkpoint_dir=Path(scratch) / "checkpoint",
+                threads=cfg["tf_threads"],
+            )
+            module.run(module.Config(**cfg["_variants"][family][variant]), seeds, ctx)
+    finally:
+        engine.train = train
+    found["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return json.dumps(found)
+
+
+def probe(scale: str, family: str, variant: str, seconds: float) -> Probe:
+    """:func:`run_probe` in a fresh Python process."""
+    call = f"run_probe({scale!r}, {family!r}, {variant!r}, {seconds})"
+    found = json.loads(run_isolated("benchmark_scale", call))
+    return Probe(family=family, variant=variant, **found)
+
+
+# --------------------------------------------------------------------------------------------
+# The GPU estimate.
+
+
+def gpu_seconds(
+    row: Probe, cpu_peak_gflops: float, launch_us: float, effective_tflops: float
+) -> float:
+    """The job's time on one GPU, estimated from CPU measurements: per step (and evaluation),
+    one launch per kernel op plus its arithmetic at the GPU's effective rate, where the
+    arithmetic is bounded by the CPU time at the CPU's measured matmul peak (a CPU step does
+    at most that many FLOPs). Start-up is taken as on the CPU (tracing runs on the host)."""
+
+    def on_gpu(cpu_ms: float, ops: int) -> float:
+        flops = cpu_ms / 1e3 * cpu_peak_gflops * 1e9
+        return ops * launch_us / 1e6 + flops / (effective_tflops * 1e12)
+
+    return (
+        row.startup_s
+        + row.steps * on_gpu(row.step_ms, row.ops_per_step)
+        + row.evaluations * on_gpu(row.eval_ms, row.ops_per_eval)
+    )
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def hours(seconds: float) -> str:
+    """``1 h 02 min``, ``12 min 05 s`` or ``9 s``."""
+    seconds = round(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    if seconds >= 60:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds} s"
+
+
+def key(row: Probe) -> str:
+    """A variant's name, unique over families."""
+    return f"{row.family}/{row.variant}"
+
+
+def print_header() -> None:
+    """The per-variant table's header."""
+    print(
+        f"{'family':<8} {'variant':<28} {'seeds':>5} {'steps':>7} {'step ms':>8} {'eval ms':>8} "
+        f"{'start s':>7} {'job (CPU)':>13} {'peak MB':>8} {'ops/step':>8} {'job (GPU est.)':>14}"
+    )
+
+
+def print_row(row: Probe, gpu: float) -> None:
+    """One variant: per ensemble step and evaluation, and the whole job."""
+    print(
+        f"{row.family:<8} {row.variant:<28} {row.seeds:>5} {row.steps:>7} "
+        f"{row.step_ms:>8.2f} {row.eval_ms:>8.1f} {row.startup_s:>7.1f} "
+        f"{hours(row.job_seconds):>13} {row.peak_mb:>8.0f} {row.ops_per_step:>8} "
+        f"{hours(gpu):>14}",
+        flush=True,
+    )
+
+
+def family_totals(rows: list[Probe], gpu: dict[str, float]) -> list[dict[str, Any]]:
+    """Per family: jobs, summed and longest estimated job time, GPU estimate, peak memory."""
+    totals = []
+    for family in dict.fromkeys(row.family for row in rows):
+        mine = [row for row in rows if row.family == family]
+        gpu_times = [gpu[key(row)] for row in mine]
+        totals.append(
+            {
+                "family": family,
+                "jobs": len(mine),
+                "cpu_seconds": sum(row.job_seconds for row in mine),
+                "longest_cpu_seconds": max(row.job_seconds for row in mine),
+                "gpu_seconds": sum(gpu_times),
+                "longest_gpu_seconds": max(gpu_times),
+                "peak_mb": max(row.peak_mb for row in mine),
+            }
+        )
+    return totals
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", default="paper", choices=["paper", "quick", "smoke"])
+    parser.add_argument("--families", nargs="+", help="default: every family")
+    parser.add_argument("--seconds", type=float, default=3.0, help="timed seconds per variant")
+    parser.add_argument("--parallel", type=int, default=1, help="probes running at once")
+    parser.add_argument("--gpu-launch-us", type=float, default=GPU_LAUNCH_US)
+    parser.add_argument("--gpu-effective-tflops", type=float, default=GPU_EFFECTIVE_TFLOPS)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+
+    from benchmark_families import MATMUL_SIZE
+
+    cfg = resolved_config(args.scale)
+    families = args.families or list(cfg["_variants"])
+    unknown = sorted(set(families) - set(cfg["_variants"]))
+    if unknown:
+        parser.error(f"unknown families {unknown}; known: {', '.join(cfg['_variants'])}")
+    jobs = [(family, variant) for family in families for variant in cfg["_variants"][family]]
+    peak = float(run_isolated("benchmark_families", f"matmul_peak_gflops({cfg['tf_threads']})"))
+    print(
+        f"scale {args.scale}: {len(jobs)} training variants; {cfg['tf_threads']} TF thread(s) "
+        f"per job; ~{args.seconds:g} s timed per variant; {args.parallel} probe(s) at once\n"
+        f"matmul peak ({MATMUL_SIZE}² float32): {peak:.1f} GFLOP/s\n"
+    )
+    print_header()
+    rows, gpu = [], {}
+    with ThreadPoolExecutor(args.parallel) as pool:
+        for row in pool.map(lambda job: probe(args.scale, *job, args.seconds), jobs):
+            rows.append(row)
+            gpu[key(row)] = gpu_seconds(row, peak, args.gpu_launch_us, args.gpu_effective_tflops)
+            print_row(row, gpu[key(row)])
+    totals = family_totals(rows, gpu)
+    print(
+        f"\n{'family':<8} {'jobs':>4} {'CPU, summed':>13} {'CPU, longest':>13} "
+        f"{'GPU est., summed':>16} {'GPU est., longest':>17} {'peak MB':>8}"
+    )
+    for t in totals:
+        print(
+            f"{t['family']:<8} {t['jobs']:>4} {hours(t['cpu_seconds']):>13} "
+            f"{hours(t['longest_cpu_seconds']):>13} {hours(t['gpu_seconds']):>16} "
+            f"{hours(t['longest_gpu_seconds']):>17} {t['peak_mb']:>8.0f}"
+        )
+    cpu_all = sum(t["cpu_seconds"] for t in totals)
+    gpu_all = sum(t["gpu_seconds"] for t in totals)
+    print(
+        f"{'all':<8} {len(rows):>4} {hours(cpu_all):>13} {'':>13} {hours(gpu_all):>16} "
+        f"{hours(max(t['longest_gpu_seconds'] for t in totals)):>17} "
+        f"{max(t['peak_mb'] for t in totals):>8.0f}"
+    )
+    print(
+        f"\nGPU estimate (not a measurement): per step, {args.gpu_launch_us:g} µs per kernel op "
+        f"+ the step's CPU time × {peak:.0f} GFLOP/s at {args.gpu_effective_tflops:g} TFLOP/s; "
+        f"start-up as on this CPU. 'summed' is one job at a time on one GPU; jobs sharing the "
+        f"GPU (jobs_per_gpu) bring it towards 'longest'."
+    )
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        settings = vars(args) | {"json": str(args.json), "matmul_peak_gflops": peak}
+        payload = {
+            "settings": settings,
+            "variants": [
+                asdict(row) | {"job_seconds": row.job_seconds, "gpu_seconds": gpu[key(row)]}
+                for row in rows
+            ],
+            "families": totals,
+        }
+        args.json.write_text(json.dumps(payload, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

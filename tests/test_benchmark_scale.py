@@ -1,0 +1,72 @@
+"""The scale benchmark: its job-time and GPU arithmetic, its op count, and one real probe.
+
+No timing is asserted: the probe's numbers are checked for their shape and their sense.
+"""
+
+from __future__ import annotations
+
+import benchmark_scale as bs
+import pytest
+
+
+def _probe(**changes) -> bs.Probe:
+    fields = dict(
+        family="flat",
+        variant="end_to_end",
+        seeds=20,
+        steps=10_000,
+        eval_every=200,
+        startup_s=10.0,
+        step_ms=20.0,
+        eval_ms=500.0,
+        timed_steps=200,
+        ops_per_step=300,
+        ops_per_eval=150,
+        peak_mb=1000.0,
+    )
+    return bs.Probe(**(fields | changes))
+
+
+def test_a_job_is_start_up_steps_and_evaluations():
+    probe = _probe()
+    assert probe.evaluations == 51  # step 0, then every 200 steps to 10 000
+    assert probe.job_seconds == pytest.approx(10 + 10_000 * 0.020 + 51 * 0.5)
+    assert _probe(steps=10_100).evaluations == 52  # and the last step, off the interval
+
+
+def test_the_gpu_estimate_is_launches_plus_arithmetic():
+    probe = _probe(step_ms=10.0, eval_ms=0.0, ops_per_eval=0)
+    # 300 launches of 10 µs; 10 ms at 100 GFLOP/s is 1 GFLOP, 0.1 ms at 10 TFLOP/s.
+    per_step = 300 * 10e-6 + 1e9 / 10e12
+    found = bs.gpu_seconds(probe, cpu_peak_gflops=100.0, launch_us=10.0, effective_tflops=10.0)
+    assert found == pytest.approx(10.0 + 10_000 * per_step)
+    assert found < probe.job_seconds
+
+
+def test_kernel_ops_count_the_loop_body_and_leave_out_host_ops(tf):
+    x = tf.Variable(tf.ones([4, 4]))
+
+    @tf.function
+    def loop(n):
+        for _ in tf.range(n):
+            x.assign(tf.nn.relu(tf.matmul(x, x)) * 0.5)
+        return x.read_value()
+
+    concrete = loop.get_concrete_function(tf.TensorSpec([], tf.int64))
+    body = bs.kernel_ops(concrete, "while_body")
+    assert 3 <= body <= 6  # MatMul, Relu, Mul, the assignment, the loop counter's add
+    everything = bs.kernel_ops(concrete, None)
+    assert everything >= 1 and everything != body
+
+
+def test_a_probe_measures_a_smoke_job_as_the_workflow_builds_it():
+    probe = bs.probe("smoke", "stocks", "e2e_k10", seconds=0.2)
+    config = bs.resolved_config("smoke")
+    hparams = config["_variants"]["stocks"]["e2e_k10"]
+    assert probe.seeds == len(config["stocks"]["seeds"])
+    assert (probe.steps, probe.eval_every) == (hparams["steps"], hparams["eval_every"])
+    assert probe.timed_steps >= hparams["eval_every"]
+    assert probe.step_ms > 0 and probe.eval_ms > 0 and probe.startup_s > 0
+    assert 100 < probe.peak_mb < 2048  # TensorFlow alone is a few hundred MB
+    assert probe.ops_per_step > 10 and probe.ops_per_eval > 5
+    assert probe.job_seconds > probe.startup_s
