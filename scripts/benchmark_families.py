@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -71,6 +72,16 @@ MATMUL_SIZE = 2048
 
 
 @dataclass(frozen=True)
+class Work:
+    """What one seed-step must push through the machine, for the roofline: FLOPs of the
+    forward and backward pass, and the bytes of weights and optimizer state it must stream
+    where that is the bound (Adam's update of a large weight matrix)."""
+
+    flops: int
+    streamed_bytes: int = 0
+
+
+@dataclass(frozen=True)
 class Benchmark:
     """The main model of one family, three ways. ``session`` and ``keras`` build one seed's model
     and its host data; the host data's arrays are what the TF1 graph's placeholders take, and
@@ -85,6 +96,15 @@ class Benchmark:
     engine: Callable[[list[int]], tuple[Any, Any]]  # seeds → (task, optimizer)
     session: Callable[[int], SessionModel]
     keras: Callable[[int], tuple[keras.Model, HostData]]
+    work: Callable[[], Work]  # per seed-step, from the model's sizes (read when printed)
+
+
+def dense_step_flops(widths: Sequence[int], batch: int) -> int:
+    """FLOPs of one training step of an MLP widths[0] → … → widths[-1] on ``batch`` examples:
+    2 per multiply-add of every layer, times 3 for forward and backward (the backward pass
+    computes a gradient for the activations and one for the weights, each about a forward
+    pass). Bias adds and activations are left out (under 1 % at these widths)."""
+    return 3 * 2 * batch * sum(a * b for a, b in itertools.pairwise(widths))
 
 
 def truncated_normal(std: float, seed: int) -> keras.initializers.Initializer:
@@ -490,6 +510,12 @@ def sharing_keras(architecture: str) -> Callable[[int], tuple[keras.Model, HostD
     return build
 
 
+def sharing_work(cfg: sharing.SharingConfig) -> Work:
+    """The student's units ⟨w_i, x_i⟩ over k patches of d, forward and backward; g* (known)
+    and tanh are a few FLOPs per unit more."""
+    return Work(3 * 2 * cfg.batch_size * cfg.k * cfg.d)
+
+
 # --------------------------------------------------------------------------------------------
 # stocks: the linear softmax network d = 1000 → k = 1000, E2E loss −zᵀp, Adam 0.1, batch 100.
 
@@ -573,6 +599,14 @@ def stocks_keras(seed: int) -> tuple[keras.Model, HostData]:
     return model, StocksHostData(seed)
 
 
+def stocks_work(cfg: stocks.StocksConfig) -> Work:
+    """A step reads one row of W per example (a gather: no FLOPs) and takes a softmax over
+    k; its cost is Adam's update of the whole d × k matrix (the moments decay everywhere, as in
+    TF1's Adam, sparse gradient or not): var, m, v and the gradient read and var, m, v written,
+    4 bytes each, at the least."""
+    return Work(3 * 2 * cfg.batch_size * cfg.k, streamed_bytes=7 * 4 * cfg.d * cfg.k)
+
+
 # --------------------------------------------------------------------------------------------
 
 BENCHMARKS: dict[str, Benchmark] = {
@@ -586,6 +620,7 @@ BENCHMARKS: dict[str, Benchmark] = {
         parity_engine,
         lambda seed: parity_session(PARITY.d, seed, PARITY.batch_size),
         parity_keras,
+        lambda: Work(dense_step_flops([PARITY.d, PARITY.width, 1], PARITY.batch_size)),
     ),
     "tuples": Benchmark(
         "tuples",
@@ -597,6 +632,7 @@ BENCHMARKS: dict[str, Benchmark] = {
         tuples_engine(64),
         tuples_session(64),
         tuples_keras(64),
+        lambda: Work(tuple_cnn_step_flops(tuples_config(64).k, 64)),
     ),
     "tuples-paper": Benchmark(
         "tuples",
@@ -608,6 +644,7 @@ BENCHMARKS: dict[str, Benchmark] = {
         tuples_engine(200),
         tuples_session(200),
         tuples_keras(200),
+        lambda: Work(tuple_cnn_step_flops(tuples_config(200).k, 200)),
     ),
     "curves": Benchmark(
         "curves",
@@ -619,6 +656,7 @@ BENCHMARKS: dict[str, Benchmark] = {
         curves_engine,
         curves_session,
         curves_keras,
+        lambda: Work(dense_step_flops(CURVE_WIDTHS, CURVES.batch_size)),
     ),
     "flat": Benchmark(
         "flat",
@@ -630,6 +668,7 @@ BENCHMARKS: dict[str, Benchmark] = {
         flat_engine,
         flat_session,
         flat_keras,
+        lambda: Work(dense_step_flops(FLAT_WIDTHS, FLAT.batch_size)),
     ),
     "sharing-shared": Benchmark(
         "sharing",
@@ -641,6 +680,7 @@ BENCHMARKS: dict[str, Benchmark] = {
         sharing_engine("shared"),
         sharing_session("shared"),
         sharing_keras("shared"),
+        lambda: sharing_work(sharing_config("shared")),
     ),
     "sharing-local": Benchmark(
         "sharing",
@@ -652,6 +692,7 @@ BENCHMARKS: dict[str, Benchmark] = {
         sharing_engine("local"),
         sharing_session("local"),
         sharing_keras("local"),
+        lambda: sharing_work(sharing_config("local")),
     ),
     "stocks": Benchmark(
         "stocks",
@@ -663,6 +704,7 @@ BENCHMARKS: dict[str, Benchmark] = {
         stocks_engine,
         stocks_session,
         stocks_keras,
+        lambda: stocks_work(STOCKS),
     ),
 }
 FAMILIES = tuple(dict.fromkeys(b.family for b in BENCHMARKS.values()))
@@ -805,9 +847,66 @@ def print_family(family: str, rows: list[dict[str, Any]]) -> None:
         )
 
 
-def flop_report(row: dict[str, Any], seeds: int, threads: int) -> dict[str, Any]:
-    """The FLOP rates of the heaviest job against the matmul peak, measured now."""
-    peak = float(run_isolated("benchmark_families", f"matmul_peak_gflops({threads})"))
+def stream_bandwidth_gbs(threads: int, elements: int = 2**25, repeats: int = 5) -> float:
+    """The machine's measured memory bandwidth: the best of ``repeats`` timed ``a += b`` over
+    float32 arrays of ``elements`` (128 MiB each, far beyond any cache), 12 bytes per element
+    (a and b read, a written), after two warm-ups. Eager CPU ops return when done."""
+    runtime.setup_tensorflow(threads)
+    a = tf.Variable(tf.zeros([elements]))
+    b = tf.ones([elements])
+    best = float("inf")
+    for attempt in range(2 + repeats):
+        start = time.perf_counter()
+        a.assign_add(b, read_value=False)
+        if attempt >= 2:
+            best = min(best, time.perf_counter() - start)
+    return 12 * elements / best / 1e9
+
+
+def roofline(rows: list[dict[str, Any]], peak_gflops: float, bandwidth_gbs: float) -> list[dict]:
+    """Each model's bound on this machine: the seed-steps per second its FLOPs allow at the
+    matmul peak, or its streamed bytes at the memory bandwidth, whichever is lower; each way's
+    share of that bound; and ``bound / feed_dict``, the most that *any* implementation could
+    gain over the ``feed_dict`` loop without doing less work."""
+    print(
+        f"\nRoofline: matmul peak {peak_gflops:.1f} GFLOP/s, memory bandwidth "
+        f"{bandwidth_gbs:.1f} GB/s (measured now); per seed-step: FLOPs forward + backward, "
+        f"bytes of weights and Adam state streamed"
+    )
+    print(
+        f"  {'benchmark':<15} {'MFLOP':>8} {'MB':>6} {'bound':>8} {'bound/s':>10} "
+        + "".join(f"{mode:>10}" for mode in MODES)
+        + f" {'most over feed_dict':>20}"
+    )
+    found = []
+    for row in rows:
+        work = BENCHMARKS[row["benchmark"]].work()
+        by_flops = peak_gflops * 1e9 / work.flops
+        by_bytes = bandwidth_gbs * 1e9 / work.streamed_bytes if work.streamed_bytes else math.inf
+        bound, rate = ("memory", by_bytes) if by_bytes < by_flops else ("compute", by_flops)
+        share = {mode: row[mode] / rate for mode in MODES}
+        found.append(
+            {
+                "benchmark": row["benchmark"],
+                "flops_per_seed_step": work.flops,
+                "streamed_bytes_per_seed_step": work.streamed_bytes,
+                "bound": bound,
+                "bound_seed_steps_per_s": rate,
+                "share_of_bound": share,
+                "most_over_feed_dict": rate / row["feed_dict"],
+            }
+        )
+        print(
+            f"  {row['benchmark']:<15} {work.flops / 1e6:>8.1f} {work.streamed_bytes / 1e6:>6.1f} "
+            f"{bound:>8} {rate:>10,.0f} "
+            + "".join(f"{100 * share[mode]:>9.1f}%" for mode in MODES)
+            + f" {rate / row['feed_dict']:>19.1f}x"
+        )
+    return found
+
+
+def flop_report(row: dict[str, Any], seeds: int, peak: float) -> dict[str, Any]:
+    """The FLOP rates of the heaviest job against the matmul peak."""
     k = tuples_config(row["batch"]).k
     per_seed_step = tuple_cnn_step_flops(k, row["batch"])
     achieved = {mode: row[mode] * per_seed_step / 1e9 for mode in MODES}
@@ -817,7 +916,7 @@ def flop_report(row: dict[str, Any], seeds: int, threads: int) -> dict[str, Any]
         f"{ensemble_step / 1e9:.2f} GFLOP per engine step of {seeds} seeds "
         f"({per_seed_step / 1e9:.3f} per seed-step; conv + dense, 3 × forward)"
     )
-    print(f"  matmul peak ({MATMUL_SIZE}² float32, {threads} thread(s)): {peak:.1f} GFLOP/s")
+    print(f"  matmul peak ({MATMUL_SIZE}² float32): {peak:.1f} GFLOP/s")
     for mode in MODES:
         print(
             f"  {mode:<9} {achieved[mode]:7.1f} GFLOP/s = {100 * achieved[mode] / peak:5.1f}% "
@@ -854,7 +953,6 @@ def main() -> None:
         f"an engine step of {args.seeds} seeds counts {args.seeds} seed-steps"
     )
     results: list[dict[str, Any]] = []
-    flops = None
     for family in args.families:
         rows = []
         for name, bench in BENCHMARKS.items():
@@ -877,17 +975,18 @@ def main() -> None:
             rows.append(row)
         print_family(family, rows)
         results += rows
-        for row in rows:
-            if row["benchmark"] == FLOP_BENCHMARK:
-                flops = flop_report(row, args.seeds, args.threads)
     xla = {row["keras_xla"] for row in results}
     print(f"\nkeras_fit compiled with XLA (Keras' default jit_compile='auto'): {sorted(xla)}")
+    peak = float(run_isolated("benchmark_families", f"matmul_peak_gflops({args.threads})"))
+    bandwidth = float(run_isolated("benchmark_families", f"stream_bandwidth_gbs({args.threads})"))
+    heaviest = [row for row in results if row["benchmark"] == FLOP_BENCHMARK]
+    flops = flop_report(heaviest[0], args.seeds, peak) if heaviest else None
+    bounds = roofline(results, peak, bandwidth)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         settings = vars(args) | {"json": str(args.json)}
-        args.json.write_text(
-            json.dumps({"settings": settings, "results": results, "flops": flops}, indent=2) + "\n"
-        )
+        payload = {"settings": settings, "results": results, "flops": flops, "roofline": bounds}
+        args.json.write_text(json.dumps(payload, indent=2) + "\n")
 
 
 if __name__ == "__main__":

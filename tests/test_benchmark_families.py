@@ -91,3 +91,48 @@ def test_the_baselines_sharing_units_are_the_familys(tf):
         layer = sharing.LAYERS[architecture]
         expected = tf.tanh(cfg.steepness * layer(x[None], w[None]))[0]
         np.testing.assert_allclose(bf.sharing_units(cfg, x, w), expected, rtol=1e-5, atol=1e-6)
+
+
+# The roofline's work counts, checked against the models the engine builds: an MLP's FLOPs are
+# 6 per weight (not bias) and example; Adam streams 7 floats per weight of the stocks matrix.
+MLP_WIDTHS = {
+    "parity": lambda: [bf.PARITY.d, bf.PARITY.width, 1],
+    "curves": lambda: bf.CURVE_WIDTHS,
+    "flat": lambda: bf.FLAT_WIDTHS,
+}
+
+
+@pytest.mark.parametrize("name", sorted(MLP_WIDTHS))
+def test_an_mlps_flops_are_six_per_weight_and_example(tf, small, name):
+    bench = bf.BENCHMARKS[name]
+    task, _ = bench.engine([0])
+    parameters = sum(int(np.prod(v.shape)) for v in task.trainable_variables)
+    biases = sum(MLP_WIDTHS[name]()[1:])
+    assert bench.work().flops == 6 * bench.batch * (parameters - biases)
+    assert bench.work().streamed_bytes == 0
+
+
+def test_stocks_work_is_adams_pass_over_the_weights(tf, small):
+    bench = bf.BENCHMARKS["stocks"]
+    task, _ = bench.engine([0])
+    weights = max(int(np.prod(v.shape)) for v in task.trainable_variables)
+    assert weights == bf.STOCKS.d * bf.STOCKS.k == 1000 * 100  # the small fixture's k
+    assert bench.work().streamed_bytes == 7 * 4 * weights
+
+
+def test_the_roofline_takes_the_lower_bound_and_the_most_gain(capsys):
+    rows = [
+        {"benchmark": "flat", "engine": 400.0, "feed_dict": 200.0, "keras_fit": 100.0},
+        {"benchmark": "stocks", "engine": 400.0, "feed_dict": 200.0, "keras_fit": 100.0},
+    ]
+    flat_work, stocks_work = bf.BENCHMARKS["flat"].work(), bf.BENCHMARKS["stocks"].work()
+    found = bf.roofline(rows, peak_gflops=100.0, bandwidth_gbs=10.0)
+    flat_bound = 100e9 / flat_work.flops
+    assert found[0]["bound"] == "compute"
+    assert found[0]["bound_seed_steps_per_s"] == pytest.approx(flat_bound)
+    assert found[0]["share_of_bound"]["engine"] == pytest.approx(400 / flat_bound)
+    assert found[0]["most_over_feed_dict"] == pytest.approx(flat_bound / 200)
+    # 10 GB/s over 28 bytes × 1M weights: 357 steps/s, far below its FLOP bound.
+    assert found[1]["bound"] == "memory"
+    assert found[1]["bound_seed_steps_per_s"] == pytest.approx(10e9 / stocks_work.streamed_bytes)
+    assert "most over feed_dict" in capsys.readouterr().out
