@@ -16,6 +16,7 @@ train_variant(
     checkpoint_seconds=sm.params.checkpoint_seconds,
     tf_threads=sm.params.tf_threads,
     jobs_per_gpu=sm.params.jobs_per_gpu,
+    use_gpu=sm.resources.gpu > 0,  # 0 for a family in cpu_families
     lock_dir=sm.params.lock_dir,
     extra_meta={"scale": sm.params.scale},
 )

@@ -15,7 +15,7 @@ from theorydl.runs import parse_run_dir
 sm = snakemake  # noqa: F821 (injected by Snakemake's script directive)
 log_to(sm.log[0])
 # The device is chosen before TensorFlow is imported: it reads CUDA_VISIBLE_DEVICES once.
-runtime.claim_gpu(Path(sm.params.lock_dir), sm.params.jobs_per_gpu)
+runtime.claim_gpu(Path(sm.params.lock_dir), sm.params.jobs_per_gpu, wanted=sm.resources.gpu > 0)
 runtime.setup_tensorflow(sm.params.tf_threads)
 
 from theorydl import engine, sharing  # noqa: E402 (after TensorFlow's setup)

@@ -88,6 +88,8 @@ BAD = [  # (key to change, bad value, what the message must contain)
     ("parity.colour", "red", "'parity.colour' is not a known setting"),
     ("parity.dims", DELETE, "'dims' is a required property"),
     ("tf_thread", 2, "config key 'tf_thread' is not a known setting"),
+    ("cpu_families", ["parity", "parties"], "config key 'cpu_families.1': value 'parties'"),
+    ("cpu_families", ["flat", "flat"], "config key 'cpu_families': value ['flat', 'flat']"),
 ]
 
 
@@ -126,3 +128,18 @@ def test_snakemake_stops_before_any_job(tmp_path, option, message):
     assert done.returncode != 0
     assert message in done.stdout + done.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_the_slurm_profile_asks_a_gpu_for_exactly_the_gpu_families(repo, paper):
+    profile = yaml.safe_load((repo / "workflow" / "profiles" / "slurm" / "config.yaml").read_text())
+    training = {
+        rule: resources
+        for rule, resources in profile["set-resources"].items()
+        if rule.endswith("_train") or rule.startswith("sharing_train_")
+    }
+    families = {rule.split("_")[0] for rule in training}
+    assert families == {"parity", "tuples", "stocks", "curves", "flat", "sharing"}
+    for rule, resources in training.items():
+        on_cpu = rule.split("_")[0] in paper["cpu_families"]
+        assert ("gpu" not in resources) == on_cpu, rule
+        assert resources.get("slurm_partition", "cpu") == ("cpu" if on_cpu else "gpu"), rule

@@ -42,6 +42,14 @@ def test_slurm_bound_gpu_is_used_without_locks(tmp_path, monkeypatch):
     assert not any(tmp_path.iterdir())
 
 
+def test_a_job_that_wants_no_gpu_hides_them_all(tmp_path, monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
+    monkeypatch.delenv("SLURM_JOB_ID", raising=False)
+    assert runtime.claim_gpu(tmp_path, wanted=False) is None
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == "" and runtime.visible_gpus() == []
+    assert not any(tmp_path.iterdir())  # no slot taken from the jobs that want one
+
+
 def test_stream_keys_differ_by_seed_and_stream():
     a, b, c = (runtime.stream_key(0, "x"), runtime.stream_key(1, "x"), runtime.stream_key(0, "y"))
     assert a.shape == (2,) and a.dtype.name == "int64"

@@ -4,6 +4,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -216,3 +217,38 @@ def test_manifest_records_every_output_and_verify_checks_it(smoke_run, tmp_path)
     report = (copy / "results/logs/verify.log").read_text()
     assert "changed: results/tables/parity_seeds.csv (made by rule parity_aggregate)" in report
     assert "changed: results/figures" not in report  # verify rebuilt nothing
+
+
+def gpu_slots(done: subprocess.CompletedProcess) -> dict[str, set[int]]:
+    """Rule → the ``gpu`` resource values of its planned jobs, from a dry run's listing."""
+    slots: dict[str, set[int]] = {}
+    rule = None
+    for line in done.stdout.splitlines():
+        if line.startswith("rule "):
+            rule = line.split()[1].rstrip(":")
+        elif "resources:" in line and "gpu=" in line:
+            slots.setdefault(rule, set()).add(int(line.split("gpu=")[1].split(",")[0]))
+    return slots
+
+
+def test_with_gpus_visible_the_cpu_families_take_none(tmp_path):
+    workdir = fresh_copy(tmp_path / "repo")
+    gpus = {"CUDA_VISIBLE_DEVICES": "0,1"}
+    done = snakemake(workdir, "--cores", "4", *SMOKE, "--dry-run", env=gpus)
+    assert done.returncode == 0, done.stderr[-3000:]
+    slots = gpu_slots(done)
+    sharing = {rule for rule in slots if rule.startswith("sharing_train_")}
+    assert len(sharing) >= 5
+    for rule in ["parity_train", *sharing]:  # config.yaml's cpu_families
+        assert slots[rule] == {0}, rule
+    for rule in ("tuples_train", "stocks_train", "curves_train", "flat_train", "tuples_snr"):
+        assert slots[rule] == {1}, rule
+    everything = snakemake(
+        workdir, "--cores", "4", *SMOKE, "cpu_families=[]", "--dry-run", env=gpus
+    )
+    assert everything.returncode == 0, everything.stderr[-3000:]
+    assert gpu_slots(everything)["parity_train"] == {1}
+    without = snakemake(
+        workdir, "--cores", "4", *SMOKE, "--dry-run", env={"CUDA_VISIBLE_DEVICES": ""}
+    )
+    assert set().union(*gpu_slots(without).values()) <= {0}

@@ -69,6 +69,7 @@ def train_variant(
     checkpoint_seconds: float,
     tf_threads: int,
     jobs_per_gpu: int = 1,
+    use_gpu: bool = True,
     lock_dir: str | Path = ".snakemake/gpu-locks",
     extra_meta: Mapping[str, Any] | None = None,
 ) -> None:
@@ -80,7 +81,7 @@ def train_variant(
     from theorydl import runtime
 
     # The device is chosen before TensorFlow is imported: it reads CUDA_VISIBLE_DEVICES once.
-    runtime.claim_gpu(Path(lock_dir), jobs_per_gpu)
+    runtime.claim_gpu(Path(lock_dir), jobs_per_gpu, wanted=use_gpu)
     runtime.setup_tensorflow(tf_threads)
 
     from theorydl import config, engine

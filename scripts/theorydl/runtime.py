@@ -63,8 +63,13 @@ def visible_gpus() -> list[str]:
     return [str(i) for i, line in enumerate(listing.splitlines()) if line.startswith("GPU ")]
 
 
-def claim_gpu(lock_dir: Path, jobs_per_gpu: int = 1, poll_seconds: float = 2.0) -> str | None:
+def claim_gpu(
+    lock_dir: Path, jobs_per_gpu: int = 1, poll_seconds: float = 2.0, wanted: bool = True
+) -> str | None:
     """Claim one visible GPU slot for this process and hide the other GPUs from TensorFlow.
+
+    A job that wants none (``wanted`` false: its rule took no ``gpu`` resource, as for a family
+    in ``cpu_families``) hides every GPU, so that TensorFlow does not place it on one.
 
     Snakemake's ``gpu`` resource bounds how many training jobs run at once; this picks *which*
     device each one gets: the first slot whose lock file can be taken (lock files are per host, so
@@ -72,6 +77,9 @@ def claim_gpu(lock_dir: Path, jobs_per_gpu: int = 1, poll_seconds: float = 2.0) 
     already bound the job's GPUs, so nothing is locked. Must run before TensorFlow is imported.
     Returns the GPU index, or None on a machine without GPUs.
     """
+    if not wanted:
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""
+        return None
     gpus = visible_gpus()
     if not gpus:
         return None

@@ -53,6 +53,12 @@ if N_GPUS and "gpu" not in workflow.global_resources:
     workflow.register_resource("gpu", N_GPUS * config["jobs_per_gpu"])
 
 
+def gpus_per_job(family):
+    """GPU slots a training job of ``family`` takes: one where GPUs are visible, none on a
+    CPU-only machine or for a family in ``cpu_families`` (its job then hides the GPUs)."""
+    return 0 if family in config["cpu_families"] else GPU_PER_TRAINING_JOB
+
+
 wildcard_constraints:
     variant=r"[A-Za-z0-9_.-]+",
 

@@ -11,7 +11,7 @@ rule curves_train:
         **training_params("curves"),
     threads: config["tf_threads"]
     resources:
-        gpu=GPU_PER_TRAINING_JOB,
+        gpu=gpus_per_job("curves"),
     log:
         f"{LOGS}/curves/train_{{variant}}.log",
     benchmark:

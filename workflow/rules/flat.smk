@@ -13,7 +13,7 @@ rule flat_train:
         **training_params("flat"),
     threads: config["tf_threads"]
     resources:
-        gpu=GPU_PER_TRAINING_JOB,
+        gpu=gpus_per_job("flat"),
     log:
         f"{LOGS}/flat/train_{{variant}}.log",
     benchmark:

@@ -11,7 +11,7 @@ rule parity_train:
         **training_params("parity"),
     threads: config["tf_threads"]
     resources:
-        gpu=GPU_PER_TRAINING_JOB,
+        gpu=gpus_per_job("parity"),
     log:
         f"{LOGS}/parity/train_{{variant}}.log",
     benchmark:

@@ -27,7 +27,7 @@ for _job, _variants in SHARING_JOBS.items():
             **job_params("sharing"),
         threads: config["tf_threads"]
         resources:
-            gpu=GPU_PER_TRAINING_JOB,
+            gpu=gpus_per_job("sharing"),
         log:
             f"{LOGS}/sharing/train_{_job}.log",
         benchmark:

@@ -15,7 +15,7 @@ rule stocks_train:
         **training_params("stocks"),
     threads: config["tf_threads"]
     resources:
-        gpu=GPU_PER_TRAINING_JOB,
+        gpu=gpus_per_job("stocks"),
     log:
         f"{LOGS}/stocks/train_{{variant}}.log",
     benchmark:

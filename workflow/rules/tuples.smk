@@ -12,7 +12,7 @@ rule tuples_train:
         **training_params("tuples"),
     threads: config["tf_threads"]
     resources:
-        gpu=GPU_PER_TRAINING_JOB,
+        gpu=gpus_per_job("tuples"),
     log:
         f"{LOGS}/tuples/train_{{variant}}.log",
     benchmark:
