@@ -143,6 +143,9 @@ def load_schema(root: Path) -> dict:
         schema["definitions"].update(family.get("definitions", {}))
         schema["properties"][name] = family["block"]
         schema["required"].append(name)
+    families = schema["properties"]["cpu_families"]["items"]
+    families["enum"] = list(FAMILIES)
+    families["description"] = "one of " + ", ".join(FAMILIES)
     return schema
 
 
