@@ -114,7 +114,10 @@ def test_job_over_its_time_limit_is_retried_with_more_time_and_resumes(cluster, 
                 "parity": {
                     "dims": [10],
                     "figure1_dims": [10],
-                    "variant_hparams": {"d10": {"steps": 600_000, "eval_every": 50_000}},
+                    # ~2.5 min of training at ~0.1 ms per step: well over the first
+                    # attempt's minute, however the job's start-up varies (600 000 steps
+                    # once finished inside that minute, and nothing was left to resume).
+                    "variant_hparams": {"d10": {"steps": 1_500_000, "eval_every": 50_000}},
                 },
             }
         )
@@ -138,4 +141,4 @@ def test_job_over_its_time_limit_is_retried_with_more_time_and_resumes(cluster, 
     assert ".snakemake/slurm_logs/rule_parity_train" in output  # the failed job's log is named
     meta = yaml.safe_load((workdir / "results/runs/parity/d10/seed0/meta.json").read_text())
     assert meta["resumed_from_steps"], "the retry must resume from the checkpoint"
-    assert meta["steps_completed"] == 600_000
+    assert meta["steps_completed"] == 1_500_000
