@@ -908,9 +908,9 @@ def roofline(rows: list[dict[str, Any]], peak_gflops: float, bandwidth_gbs: floa
 def flop_report(row: dict[str, Any], seeds: int, peak: float) -> dict[str, Any]:
     """The FLOP rates of the heaviest job against the matmul peak."""
     k = tuples_config(row["batch"]).k
-    per_seed_step = tuple_cnn_step_flops(k, row["batch"])
+    per_seed_step = BENCHMARKS[row["benchmark"]].work().flops
     achieved = {mode: row[mode] * per_seed_step / 1e9 for mode in MODES}
-    ensemble_step = tuple_cnn_step_flops(k, row["batch"], seeds)
+    ensemble_step = seeds * per_seed_step
     print(
         f"\nFLOP rate, tuple CNN k={k}, batch {row['batch']}: "
         f"{ensemble_step / 1e9:.2f} GFLOP per engine step of {seeds} seeds "

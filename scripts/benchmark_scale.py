@@ -41,6 +41,8 @@ sys.path.insert(0, str(SCRIPTS))
 
 from benchmark_engine import run_isolated  # noqa: E402 (needs SCRIPTS on the path)
 
+from theorydl.costs import duration  # noqa: E402
+
 # Ops of a step graph that launch no device kernel: they only pass handles and tensors along.
 HOST_OPS = frozenset(
     {"Const", "Identity", "IdentityN", "NoOp", "ReadVariableOp", "VarHandleOp", "Placeholder"}
@@ -200,21 +202,6 @@ def gpu_seconds(
 # --------------------------------------------------------------------------------------------
 
 
-def hours(seconds: float) -> str:
-    """``1 h 02 min``, ``12 min 05 s`` or ``9 s``."""
-    seconds = round(seconds)
-    if seconds >= 3600:
-        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-    if seconds >= 60:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds} s"
-
-
-def key(row: Probe) -> str:
-    """A variant's name, unique over families."""
-    return f"{row.family}/{row.variant}"
-
-
 def print_header() -> None:
     """The per-variant table's header."""
     print(
@@ -228,18 +215,19 @@ def print_row(row: Probe, gpu: float) -> None:
     print(
         f"{row.family:<8} {row.variant:<28} {row.seeds:>5} {row.steps:>7} "
         f"{row.step_ms:>8.2f} {row.eval_ms:>8.1f} {row.startup_s:>7.1f} "
-        f"{hours(row.job_seconds):>13} {row.peak_mb:>8.0f} {row.ops_per_step:>8} "
-        f"{hours(gpu):>14}",
+        f"{duration(row.job_seconds):>13} {row.peak_mb:>8.0f} {row.ops_per_step:>8} "
+        f"{duration(gpu):>14}",
         flush=True,
     )
 
 
-def family_totals(rows: list[Probe], gpu: dict[str, float]) -> list[dict[str, Any]]:
-    """Per family: jobs, summed and longest estimated job time, GPU estimate, peak memory."""
+def family_totals(estimates: list[tuple[Probe, float]]) -> list[dict[str, Any]]:
+    """Per family, from (probe, GPU estimate) pairs: jobs, summed and longest estimated job
+    time on this machine and on a GPU, peak memory."""
     totals = []
-    for family in dict.fromkeys(row.family for row in rows):
-        mine = [row for row in rows if row.family == family]
-        gpu_times = [gpu[key(row)] for row in mine]
+    for family in dict.fromkeys(row.family for row, _ in estimates):
+        mine = [row for row, _ in estimates if row.family == family]
+        gpu_times = [gpu for row, gpu in estimates if row.family == family]
         totals.append(
             {
                 "family": family,
@@ -280,28 +268,28 @@ def main() -> None:
         f"matmul peak ({MATMUL_SIZE}² float32): {peak:.1f} GFLOP/s\n"
     )
     print_header()
-    rows, gpu = [], {}
+    estimates = []
     with ThreadPoolExecutor(args.parallel) as pool:
         for row in pool.map(lambda job: probe(args.scale, *job, args.seconds), jobs):
-            rows.append(row)
-            gpu[key(row)] = gpu_seconds(row, peak, args.gpu_launch_us, args.gpu_effective_tflops)
-            print_row(row, gpu[key(row)])
-    totals = family_totals(rows, gpu)
+            gpu = gpu_seconds(row, peak, args.gpu_launch_us, args.gpu_effective_tflops)
+            print_row(row, gpu)
+            estimates.append((row, gpu))
+    totals = family_totals(estimates)
     print(
         f"\n{'family':<8} {'jobs':>4} {'CPU, summed':>13} {'CPU, longest':>13} "
         f"{'GPU est., summed':>16} {'GPU est., longest':>17} {'peak MB':>8}"
     )
     for t in totals:
         print(
-            f"{t['family']:<8} {t['jobs']:>4} {hours(t['cpu_seconds']):>13} "
-            f"{hours(t['longest_cpu_seconds']):>13} {hours(t['gpu_seconds']):>16} "
-            f"{hours(t['longest_gpu_seconds']):>17} {t['peak_mb']:>8.0f}"
+            f"{t['family']:<8} {t['jobs']:>4} {duration(t['cpu_seconds']):>13} "
+            f"{duration(t['longest_cpu_seconds']):>13} {duration(t['gpu_seconds']):>16} "
+            f"{duration(t['longest_gpu_seconds']):>17} {t['peak_mb']:>8.0f}"
         )
     cpu_all = sum(t["cpu_seconds"] for t in totals)
     gpu_all = sum(t["gpu_seconds"] for t in totals)
     print(
-        f"{'all':<8} {len(rows):>4} {hours(cpu_all):>13} {'':>13} {hours(gpu_all):>16} "
-        f"{hours(max(t['longest_gpu_seconds'] for t in totals)):>17} "
+        f"{'all':<8} {len(estimates):>4} {duration(cpu_all):>13} {'':>13} {duration(gpu_all):>16} "
+        f"{duration(max(t['longest_gpu_seconds'] for t in totals)):>17} "
         f"{max(t['peak_mb'] for t in totals):>8.0f}"
     )
     print(
@@ -316,8 +304,8 @@ def main() -> None:
         payload = {
             "settings": settings,
             "variants": [
-                asdict(row) | {"job_seconds": row.job_seconds, "gpu_seconds": gpu[key(row)]}
-                for row in rows
+                asdict(row) | {"job_seconds": row.job_seconds, "gpu_seconds": gpu}
+                for row, gpu in estimates
             ],
             "families": totals,
         }
