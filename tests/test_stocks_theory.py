@@ -133,3 +133,27 @@ def test_second_moment_ratio_is_about_k_at_initialization(tf):
         assert result.exact_ratio == pytest.approx(k, rel=0.02)
         assert result.measured_ratio == pytest.approx(k, rel=0.1)
         assert result.mean_gradient_sq < 0.01 * result.exact_dec  # second moment ≈ variance
+
+
+def test_evaluation_seed_by_seed_equals_the_whole_ensemble_at_once(stocks, tf):
+    """The evaluation walks the seeds one at a time (to bound memory); every exact metric must
+    equal the same formula applied to all seeds' [S, d, k] portfolios together."""
+    net = stocks.StocksEnsemble(stocks.StocksConfig(d=30, k=7), seeds=[0, 4, 9])
+    rng = np.random.default_rng(2)
+    net.w.assign(rng.normal(0.0, 2.0, net.w.shape).astype(np.float32))
+    net.b.assign(rng.normal(0.0, 0.5, net.b.shape).astype(np.float32))
+    found = tf.function(net.evaluate)(tf.constant(3, tf.int64))
+    p = net.all_probabilities().numpy()
+    targets = net.targets.numpy()
+    expected = {
+        "expected_loss": -np.take_along_axis(p, targets[..., None], axis=-1)[..., 0].mean(-1),
+        "right_stock_accuracy": (p.argmax(-1) == targets).mean(-1),
+        "top_stock_mass": p.max(-1).mean(-1),
+        **stocks.second_moments(net.all_probabilities(tf.float64), net.targets),
+    }
+    assert set(found) == {"loss", *expected}
+    for name, value in expected.items():
+        assert found[name].shape == (3,), name
+        np.testing.assert_allclose(found[name], np.asarray(value), rtol=1e-6, err_msg=name)
+    # The seeds differ, so a mix-up of seed slices would show.
+    assert len(set(np.round(found["second_moment_e2e"].numpy(), 6))) == 3
