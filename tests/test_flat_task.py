@@ -213,6 +213,22 @@ def test_every_learner_of_a_seed_sees_the_same_batches(flat, tf):
         assert np.array_equal(y.numpy(), batches[0][2].numpy())
 
 
+def test_test_set_is_drawn_once_per_seed_as_a_compiled_evaluation_would(flat, tf):
+    """The learner keeps its test points; they are the points the evaluation drew when it
+    drew them afresh inside its compiled function, bit for bit, and differ from the
+    training stream's."""
+    cfg = flat.FlatConfig(method="end_to_end", eval_samples=512)
+    learner = flat.build(cfg, [0, 5])
+    kept = learner.test_set()
+    assert kept[0].shape == (2, 512, cfg.input_dim) and kept[2].shape == (2, 512)
+    redrawn = tf.function(learner.batch)(learner.test_keys, cfg.eval_samples)
+    for mine, fresh in zip(kept, redrawn, strict=True):
+        assert np.array_equal(mine.numpy(), fresh.numpy())
+    assert all(part is again for part, again in zip(kept, learner.test_set(), strict=True))
+    train_x = learner.train_batch(tf.constant(0, tf.int64))[0].numpy()
+    assert not np.allclose(kept[0].numpy()[:, : cfg.batch_size], train_x)
+
+
 def test_ensemble_members_see_their_own_data_and_weights(flat, tf):
     cfg = flat.FlatConfig(method="multi_class", batch_size=16)
     pair, alone = flat.build(cfg, [0, 1]), flat.build(cfg, [1])
