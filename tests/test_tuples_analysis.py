@@ -43,6 +43,24 @@ def test_seed_row_reads_the_final_evaluations_and_the_ceiling(tmp_path):
     assert never["steps_to_learn"] == float("inf")
 
 
+def test_end_to_end_image_accuracy_counts_up_to_the_sign_of_n1(tmp_path):
+    """An E2E run whose N(1) learned the flipped sign classifies tuples as well as one that did
+    not; its image accuracy (and so its ceiling) must say so. Decomposition's labels fix the
+    sign, so its accuracy is taken as measured."""
+    accuracy, flipped = [0.5] + [0.92] * 5, [0.5] + [0.07] * 5  # the last 5 count
+    rows = {
+        method: analysis.seed_row(
+            fake_run(tmp_path, 0, accuracy, flipped),
+            {"k": 1, "method": method, "steps": 300, "batch_size": 64},
+        )
+        for method in ("e2e", "dec")
+    }
+    assert rows["e2e"]["final_image_accuracy"] == pytest.approx(0.93)
+    assert rows["e2e"]["parity_ceiling"] == pytest.approx(0.93)
+    assert rows["e2e"]["ceiling_gap"] == pytest.approx(0.92 - 0.93)
+    assert rows["dec"]["final_image_accuracy"] == pytest.approx(0.07)
+
+
 def test_summary_counts_learned_and_diverged_seeds(tmp_path):
     hparams = {"k": 2, "method": "e2e", "steps": 700, "batch_size": 64}
     rows = [
