@@ -240,18 +240,18 @@ class StocksEnsemble(tf.Module):
         x, _, z = self._batch(self.eval_keys, step, self.cfg.eval_samples)
         # One seed after another: every seed's [d, k] portfolios at once, in float32 and in
         # float64, were the largest allocation of a paper-scale job (1.9 GB at k = 2000).
+        # The loop slices the logits, never the variable: gathering from the variable itself
+        # would make every later training step copy it (see benchmark_scale.py).
         exact = tf.map_fn(
-            self._exact_metrics,
-            tf.range(len(self.seeds)),
+            lambda args: self._exact_metrics(*args),
+            (self.w + self.b, self.targets),
             fn_output_signature={name: tf.float32 for name in EXACT_METRICS},
             parallel_iterations=1,
         )
         return {"loss": tf.reduce_mean(e2e_loss(z, self.probabilities(x)), axis=-1), **exact}
 
-    def _exact_metrics(self, seed: tf.Tensor) -> dict[str, tf.Tensor]:
-        """The metrics of one seed (an index on the seed axis) taken over every input."""
-        logits = tf.gather(self.w, seed) + tf.gather(self.b, seed)
-        targets = tf.gather(self.targets, seed)
+    def _exact_metrics(self, logits: tf.Tensor, targets: tf.Tensor) -> dict[str, tf.Tensor]:
+        """The metrics of one seed, from its logits ``[d, k]`` for every input."""
         p = tf.nn.softmax(logits)
         right = tf.argmax(p, axis=-1, output_type=tf.int32) == targets
         # In float64: once p_y is near 1, 1 − 2p + ‖p‖² cancels to 0 in float32.
