@@ -12,7 +12,9 @@ Printed per variant and per family:
   and its loop traced and run: only the metric rows and snapshot arrays grow after that, a few
   MB even at the paper's budgets;
 - the *TensorFlow ops per training step* (the loop body's kernels, host-only ops left out), and
-  from it a *GPU estimate* (see :func:`gpu_seconds`): an estimate, not a measurement.
+  from it a *GPU estimate* (see :func:`gpu_seconds`): an estimate, not a measurement;
+- a warning for any variant whose step or evaluation reads a variable sparsely (see
+  :data:`SPARSE_VARIABLE_OPS`).
 
     python scripts/benchmark_scale.py                               # paper scale, every family
     python scripts/benchmark_scale.py --families tuples --seconds 5
@@ -53,6 +55,11 @@ HOST_OPS = frozenset(
 # kernels of these models reach a small share of an H100's 67 TFLOP/s float32 peak.
 GPU_LAUNCH_US = 10.0
 GPU_EFFECTIVE_TFLOPS = 10.0
+# Op-name prefixes of sparse reads and updates of a resource variable. The first one switches
+# the variable to copy-on-read mode for good: from then on every dense read, as in each
+# training step, copies the whole variable. A stocks evaluation that gathered one seed's
+# weights from the variable made every later training step 1.5-1.8 times slower.
+SPARSE_VARIABLE_OPS = ("ResourceGather", "ResourceScatter", "ResourceSparseApply")
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,7 @@ class Probe:
     ops_per_step: int
     ops_per_eval: int
     peak_mb: float
+    sparse_variable_ops: tuple[str, ...] = ()  # in the step or the evaluation; best none
 
     @property
     def evaluations(self) -> int:
@@ -95,6 +103,17 @@ def kernel_ops(concrete: Any, body_marker: str | None) -> int:
         bodies = [f for f in graph_def.library.function if body_marker in f.signature.name]
         nodes = [node for body in bodies for node in body.node_def]
     return sum(node.op not in HOST_OPS for node in nodes)
+
+
+def sparse_variable_ops(*concretes: Any) -> tuple[str, ...]:
+    """The ops of these graphs (loop bodies and branches included) that read or update a
+    resource variable sparsely, by name."""
+    found = set()
+    for concrete in concretes:
+        graph_def = concrete.graph.as_graph_def()
+        nodes = [*graph_def.node, *(n for f in graph_def.library.function for n in f.node_def)]
+        found |= {node.op for node in nodes if node.op.startswith(SPARSE_VARIABLE_OPS)}
+    return tuple(sorted(found))
 
 
 def probe_train(seconds: float) -> tuple[dict[str, Any], Any]:
@@ -124,7 +143,9 @@ def probe_train(seconds: float) -> tuple[dict[str, Any], Any]:
         found["eval_ms"] = 1e3 * (time.perf_counter() - start) / 3
         step_graph = loop.advance.get_concrete_function(tf.TensorSpec([], tf.int64))
         found["ops_per_step"] = kernel_ops(step_graph, "while_body")
-        found["ops_per_eval"] = kernel_ops(loop.evaluate.get_concrete_function(), None)
+        eval_graph = loop.evaluate.get_concrete_function()
+        found["ops_per_eval"] = kernel_ops(eval_graph, None)
+        found["sparse_variable_ops"] = sparse_variable_ops(step_graph, eval_graph)
         found["steps"], found["eval_every"] = schedule.steps, schedule.eval_every
         found["seeds"] = len(task.seeds)
 
@@ -173,6 +194,7 @@ def probe(scale: str, family: str, variant: str, seconds: float) -> Probe:
     """:func:`run_probe` in a fresh Python process."""
     call = f"run_probe({scale!r}, {family!r}, {variant!r}, {seconds})"
     found = json.loads(run_isolated("benchmark_scale", call))
+    found["sparse_variable_ops"] = tuple(found["sparse_variable_ops"])
     return Probe(family=family, variant=variant, **found)
 
 
@@ -274,6 +296,13 @@ def main() -> None:
             gpu = gpu_seconds(row, peak, args.gpu_launch_us, args.gpu_effective_tflops)
             print_row(row, gpu)
             estimates.append((row, gpu))
+    for row, _ in estimates:
+        if row.sparse_variable_ops:
+            print(
+                f"warning: {row.family} {row.variant} reads or updates a variable sparsely "
+                f"({', '.join(row.sparse_variable_ops)}): every later dense read of that "
+                f"variable copies it"
+            )
     totals = family_totals(estimates)
     print(
         f"\n{'family':<8} {'jobs':>4} {'CPU, summed':>13} {'CPU, longest':>13} "

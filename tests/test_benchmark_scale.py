@@ -59,14 +59,35 @@ def test_kernel_ops_count_the_loop_body_and_leave_out_host_ops(tf):
     assert everything >= 1 and everything != body
 
 
-def test_a_probe_measures_a_smoke_job_as_the_workflow_builds_it():
-    probe = bs.probe("smoke", "stocks", "e2e_k10", seconds=0.2)
+def test_sparse_variable_ops_find_a_gather_from_the_variable_itself(tf):
+    w = tf.Variable(tf.ones([3, 4]))
+    rows = tf.constant([0, 2])
+    from_variable = tf.function(lambda: tf.gather(w, rows)).get_concrete_function()
+    from_value = tf.function(lambda: tf.gather(tf.convert_to_tensor(w), rows))
+    assert bs.sparse_variable_ops(from_variable) == ("ResourceGather",)
+    assert bs.sparse_variable_ops(from_value.get_concrete_function()) == ()
+
+    @tf.function
+    def in_a_loop():  # loop bodies live in the graph's function library
+        return tf.map_fn(lambda i: tf.reduce_sum(tf.gather(w, i)), tf.range(3), dtype=tf.float32)
+
+    assert bs.sparse_variable_ops(in_a_loop.get_concrete_function()) == ("ResourceGather",)
+
+
+@pytest.mark.parametrize("family", ["parity", "tuples", "stocks", "curves", "flat", "sharing"])
+def test_a_probe_measures_a_smoke_job_as_the_workflow_builds_it(family):
+    """One smoke job per family, built by the family's own code in a fresh process. Also: no
+    step or evaluation reads a variable sparsely (it would make every later step copy it)."""
     config = bs.resolved_config("smoke")
-    hparams = config["_variants"]["stocks"]["e2e_k10"]
-    assert probe.seeds == len(config["stocks"]["seeds"])
-    assert (probe.steps, probe.eval_every) == (hparams["steps"], hparams["eval_every"])
-    assert probe.timed_steps >= hparams["eval_every"]
+    variant = next(iter(config["_variants"][family]))
+    probe = bs.probe("smoke", family, variant, seconds=0.05)
+    hparams = config["_variants"][family][variant]
+    assert probe.seeds == len(config[family]["seeds"])
+    if "steps" in hparams:  # sharing's budget is in epochs
+        assert probe.steps == hparams["steps"]
+    assert probe.timed_steps >= min(probe.eval_every, probe.steps)
     assert probe.step_ms > 0 and probe.eval_ms > 0 and probe.startup_s > 0
     assert 100 < probe.peak_mb < 2048  # TensorFlow alone is a few hundred MB
     assert probe.ops_per_step > 10 and probe.ops_per_eval > 5
     assert probe.job_seconds > probe.startup_s
+    assert probe.sparse_variable_ops == ()
