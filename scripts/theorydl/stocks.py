@@ -29,7 +29,8 @@ from theorydl.runtime import numpy_rng, stream_key
 
 FAMILY = "stocks"
 METHODS = ("e2e", "dec")
-# What the evaluation computes exactly, over every input (besides the sampled loss).
+# What the evaluation computes exactly, over every input (besides the sampled loss): the
+# names of :meth:`StocksEnsemble._exact_metrics`' results, which map_fn needs beforehand.
 EXACT_METRICS = (
     "expected_loss",
     "right_stock_accuracy",
@@ -256,14 +257,13 @@ class StocksEnsemble(tf.Module):
         right = tf.argmax(p, axis=-1, output_type=tf.int32) == targets
         # In float64: once p_y is near 1, 1 − 2p + ‖p‖² cancels to 0 in float32.
         moments = second_moments(tf.nn.softmax(tf.cast(logits, tf.float64)), targets)
-        metrics = {
+        return {
             "expected_loss": tf.reduce_mean(dec_loss(targets, p)),
             "right_stock_accuracy": tf.reduce_mean(tf.cast(right, tf.float32)),
             # Near 1: the portfolio has committed to one stock per input, right or not.
             "top_stock_mass": tf.reduce_mean(tf.reduce_max(p, axis=-1)),
             **{name: tf.cast(value, tf.float32) for name, value in moments.items()},
         }
-        return {name: metrics[name] for name in EXACT_METRICS}
 
     def final_arrays(self) -> dict[str, np.ndarray]:
         return {
