@@ -1,4 +1,5 @@
-"""Helpers shared by the tests that run Snakemake on a fresh copy of the repository."""
+"""Helpers shared by the tests: a fresh copy of the repository for Snakemake runs, and a
+stand-in for nvidia-smi."""
 
 import os
 import shutil
@@ -37,3 +38,16 @@ def snakemake(workdir: Path, *args: str, env: dict | None = None) -> subprocess.
         text=True,
         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {})),
     )
+
+
+def fake_nvidia_smi(directory, lines):
+    """An ``nvidia-smi`` that records its arguments, prints ``lines`` and then waits."""
+    program = directory / "nvidia-smi"
+    printed = "".join(f"print({line!r}, flush=True)\n" for line in lines)
+    program.write_text(
+        f"#!{sys.executable}\nimport sys, time\n"
+        f"open({str(directory / 'args')!r}, 'w').write(' '.join(sys.argv[1:]))\n"
+        f"{printed}time.sleep(60)\n"
+    )
+    program.chmod(0o755)
+    return program

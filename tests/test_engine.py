@@ -25,6 +25,24 @@ def train(tmp: Path, seeds, hparams=SMALL, checkpoint_seconds=3600.0, variant="d
     return dict(zip(seeds, dirs, strict=True))
 
 
+def test_on_a_gpu_the_devices_utilization_goes_into_meta(tf, tmp_path, monkeypatch):
+    """The engine watches the GPU it trains on (a stand-in nvidia-smi here) and records it."""
+    from helpers import fake_nvidia_smi
+
+    from theorydl import runtime
+
+    fake_nvidia_smi(tmp_path, ["55", "65"])
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")  # the job itself claims none
+    monkeypatch.setattr(runtime, "process_gpu", lambda tf: "1")
+    monkeypatch.setattr(runtime, "gpu_memory_peak_mb", lambda tf: 123.0)
+    runs = train(tmp_path / "runs", [0, 1])
+    for run in runs.values():
+        usage = json.loads((run / "meta.json").read_text())["gpu_usage"]
+        assert usage == {"gpu": "1", "utilization_pct": 60.0, "samples": 2, "memory_peak_mb": 123.0}
+    assert "--id=1" in (tmp_path / "args").read_text()
+
+
 def test_same_seed_gives_identical_metrics(tf, tmp_path):
     a = train(tmp_path / "a", [0, 1])
     b = train(tmp_path / "b", [0, 1])
@@ -57,6 +75,7 @@ def test_metrics_are_tidy_and_meta_is_complete(tf, tmp_path):
     for key in ("versions", "device", "tf_threads", "wall_time_s", "git_commit", "cpu"):
         assert key in meta
     assert set(meta["versions"]) == {"python", "tensorflow", "keras", "numpy"}
+    assert meta["gpu_usage"] is None  # trained on CPU: no GPU was watched
     assert not (tmp_path / "ckpt").exists()  # a finished job leaves no checkpoint behind
 
 

@@ -1,9 +1,13 @@
-"""Device claims: distinct GPUs for concurrent jobs, none on CPU machines, none under SLURM."""
+"""Device claims (distinct GPUs for concurrent jobs, none on CPU machines, none under SLURM)
+and the GPU utilization sampler."""
 
 import os
 import subprocess
 import sys
 import textwrap
+import time
+
+from helpers import fake_nvidia_smi
 
 from theorydl import runtime
 
@@ -55,3 +59,25 @@ def test_stream_keys_differ_by_seed_and_stream():
     assert a.shape == (2,) and a.dtype.name == "int64"
     assert len({tuple(a), tuple(b), tuple(c)}) == 3
     assert tuple(a) == tuple(runtime.stream_key(0, "x"))
+
+
+def test_gpu_monitor_averages_the_samples_of_its_gpu(tmp_path):
+    program = fake_nvidia_smi(tmp_path, ["40", "[N/A]", "80", "90"])
+    with runtime.GpuMonitor("3", interval_ms=250, program=str(program)) as monitor:
+        deadline = time.monotonic() + 20
+        while len(monitor.samples) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert monitor.summary() == {"gpu": "3", "utilization_pct": 70.0, "samples": 3}
+    args = (tmp_path / "args").read_text().split()
+    assert "--id=3" in args and "--loop-ms=250" in args
+    assert "--query-gpu=utilization.gpu" in args
+    assert monitor._process.poll() is not None  # the sampler is stopped with the job
+
+
+def test_gpu_monitor_without_a_gpu_or_without_nvidia_smi_says_so(tmp_path):
+    with runtime.GpuMonitor(None) as monitor:
+        pass
+    assert monitor.summary() is None
+    with runtime.GpuMonitor("0", program=str(tmp_path / "missing")) as monitor:
+        pass
+    assert monitor.summary() == {"gpu": "0", "utilization_pct": None, "samples": 0}

@@ -317,6 +317,21 @@ def train(
     checkpoints = _Checkpoints(
         ctx.checkpoint_dir, tf.train.Checkpoint(loop=loop), fingerprint(ctx, seeds, hparams)
     )
+    # On a GPU, how busy the device was while this job trained goes into meta.json.
+    with runtime.GpuMonitor(runtime.process_gpu(tf)) as gpu:
+        step, progress = _train_to_the_end(loop, task, schedule, ctx, checkpoints)
+    gpu_usage = gpu.summary()
+    if gpu_usage is not None:
+        gpu_usage["memory_peak_mb"] = runtime.gpu_memory_peak_mb(tf)
+    _write_outputs(task, ctx, seeds, step, hparams, progress, gpu_usage)
+    checkpoints.remove()
+
+
+def _train_to_the_end(
+    loop: _Loop, task: Task, schedule: Schedule, ctx: RunContext, checkpoints: _Checkpoints
+) -> tuple[int, _Progress]:
+    """Evaluate, train and checkpoint from the last checkpoint (or step 0) to the end."""
+    seeds = list(task.seeds)
     progress = checkpoints.restore()
     if progress is None:
         progress = _Progress(rows=[], diverged_at={}, wall_time_s=0.0, resumed_from=[])
@@ -346,9 +361,7 @@ def train(
         if step < schedule.steps and time.monotonic() - last_checkpoint >= ctx.checkpoint_seconds:
             checkpoints.save(step, progress)
             last_checkpoint = time.monotonic()
-
-    _write_outputs(task, ctx, seeds, step, hparams, progress)
-    checkpoints.remove()
+    return step, progress
 
 
 def _write_outputs(
@@ -358,6 +371,7 @@ def _write_outputs(
     step: int,
     hparams: dict[str, Any],
     progress: _Progress,
+    gpu_usage: dict[str, Any] | None,
 ) -> None:
     rows = pd.DataFrame(progress.rows, columns=["seed", "step", "split", "metric", "value"])
     arrays = {**task.final_arrays(), **progress.snapshots}
@@ -375,6 +389,8 @@ def _write_outputs(
             "wall_time_s": round(progress.wall_time_s, 3),
             "ensemble_seeds": seeds,
             "resumed_from_steps": progress.resumed_from,
+            # Of the last stretch of training: a resumed job's earlier stretches are not in it.
+            "gpu_usage": gpu_usage,
             **about,
             **ctx.extra_meta,
         }

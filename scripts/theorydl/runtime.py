@@ -12,6 +12,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -103,6 +104,83 @@ def claim_gpu(
         # More jobs than slots can only happen when Snakemake was given a larger gpu resource
         # than the machine has; wait for a slot rather than oversubscribe a device.
         time.sleep(poll_seconds)
+
+
+def process_gpu(tf: Any) -> str | None:
+    """The index (as ``nvidia-smi`` names it) of the GPU this process computes on, or None.
+
+    TensorFlow's GPU:0 is the first device of ``CUDA_VISIBLE_DEVICES`` (:func:`claim_gpu` leaves
+    one there; SLURM sets the job's own), and nvidia-smi takes the same index or UUID.
+    """
+    if not tf.config.list_logical_devices("GPU"):
+        return None
+    visible = [d.strip() for d in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",")]
+    return visible[0] if visible[0] else "0"
+
+
+def gpu_memory_peak_mb(tf: Any) -> float | None:
+    """The most GPU memory this process's TensorFlow allocator has held, in MB (None on CPU)."""
+    if not tf.config.list_logical_devices("GPU"):
+        return None
+    return round(tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20, 1)
+
+
+class GpuMonitor:
+    """Samples one GPU's utilization with ``nvidia-smi`` while a job trains.
+
+    Utilization is the share of each sample period in which a kernel ran on the device, from
+    whichever process: jobs that share a GPU (``jobs_per_gpu`` > 1) count each other's work. A
+    background ``nvidia-smi --loop-ms`` does the sampling, so training never waits on it. On a
+    CPU machine (``gpu`` None) or without ``nvidia-smi`` it samples nothing.
+    """
+
+    def __init__(self, gpu: str | None, interval_ms: int = 500, program: str = "nvidia-smi"):
+        self.gpu = gpu
+        self.command = [
+            program,
+            "--query-gpu=utilization.gpu",
+            "--format=csv,noheader,nounits",
+            f"--id={gpu}",
+            f"--loop-ms={interval_ms}",
+        ]
+        self.samples: list[float] = []
+        self._process: subprocess.Popen | None = None
+        self._reader: threading.Thread | None = None
+
+    def __enter__(self) -> GpuMonitor:
+        if self.gpu is None or shutil.which(self.command[0]) is None:
+            return self
+        self._process = subprocess.Popen(
+            self.command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        return self
+
+    def _read(self) -> None:
+        for line in self._process.stdout:
+            try:
+                self.samples.append(float(line))
+            except ValueError:
+                continue  # "[N/A]", "[Not Supported]": the device cannot say
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._reader.join(timeout=5)
+
+    def summary(self) -> dict[str, float | int | None] | None:
+        """Mean utilization in percent and the sample count; None when no GPU was watched."""
+        if self.gpu is None:
+            return None
+        mean = round(sum(self.samples) / len(self.samples), 1) if self.samples else None
+        return {"gpu": self.gpu, "utilization_pct": mean, "samples": len(self.samples)}
 
 
 def setup_tensorflow(threads: int) -> Any:
