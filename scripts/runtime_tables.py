@@ -1,4 +1,6 @@
-"""Snakemake entry point: what every job, family and claim cost on this machine (rule runtime)."""
+"""Snakemake entry point: what every job, family and claim cost on this machine (rule runtime).
+
+Costs come from Snakemake's benchmark files; GPU usage from the runs' meta.json."""
 
 from pathlib import Path
 
@@ -10,14 +12,16 @@ from theorydl.tables import write_table
 
 sm = snakemake  # noqa: F821 (injected by Snakemake's script directive)
 log_to(sm.log[0])
-jobs = costs.job_costs((Path(p) for p in sm.params.benchmarks), sm.params.families)
+gpu = costs.gpu_usage(sm.input.metas)
+jobs = costs.job_costs((Path(p) for p in sm.params.benchmarks), sm.params.families, gpu)
 families = costs.family_costs(jobs, sm.params.families)
 claims = costs.claim_costs(pd.read_csv(sm.input.claims), families)
 write_table(
     Path(sm.output.jobs[0]).with_suffix(""),
     jobs,
     costs.display(jobs),
-    "Cost of every job: wall time, CPU time and peak memory (resident set)",
+    "Cost of every job: wall time, CPU time and peak memory (resident set); on a GPU, how busy "
+    "the device was and the GPU memory the job held",
     long=True,  # a row per job: pages long at the paper scale
 )
 write_table(

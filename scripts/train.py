@@ -18,5 +18,5 @@ train_variant(
     jobs_per_gpu=sm.params.jobs_per_gpu,
     use_gpu=sm.resources.gpu > 0,  # 0 for a family in cpu_families
     lock_dir=sm.params.lock_dir,
-    extra_meta={"scale": sm.params.scale},
+    extra_meta={"scale": sm.params.scale, "job": sm.params.job},
 )

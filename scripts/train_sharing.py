@@ -33,7 +33,7 @@ for variant in sm.params.variants:
         checkpoint_dir=Path(sm.params.checkpoint_root) / variant,
         checkpoint_seconds=sm.params.checkpoint_seconds,
         threads=sm.params.tf_threads,
-        extra_meta={"scale": sm.params.scale, "job": sm.rule},
+        extra_meta={"scale": sm.params.scale, "job": sm.params.job},
     )
     print(f"training {variant} ({len(sm.params.seeds)} seeds)", flush=True)
     sharing.run(sharing.SharingConfig(**sm.params.hparams[variant]), list(sm.params.seeds), ctx)

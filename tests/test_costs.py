@@ -1,5 +1,6 @@
 """Runtime tables from Snakemake benchmark files: parsing, sums, formatting, bad files."""
 
+import json
 import math
 
 import pandas as pd
@@ -97,3 +98,74 @@ def test_durations_read_as_people_write_them(seconds, text):
 def test_memory_in_megabytes_then_gigabytes():
     assert costs.memory(730.4) == "730 MB"
     assert costs.memory(2048) == "2.0 GB"
+
+
+def write_meta(path, family, job, variant, usage, wall_time_s=10.0):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"family": family, "job": job, "variant": variant, "wall_time_s": wall_time_s}
+    path.write_text(json.dumps({**meta, "gpu_usage": usage}))
+    return path
+
+
+def test_gpu_usage_joins_each_job_and_weighs_variants_by_their_time(tmp_path):
+    """Seeds of a variant share a measurement; a job of two variants weighs them by time."""
+    gpu = {"gpu": "0", "samples": 20}
+    metas = [
+        write_meta(
+            tmp_path / f"a/s{s}.json",
+            "tuples",
+            "train_k1",
+            "k1",
+            {**gpu, "utilization_pct": 80.0, "memory_peak_mb": 900.0},
+        )
+        for s in (0, 1)
+    ] + [
+        write_meta(
+            tmp_path / "b.json",
+            "flat",
+            "train_g",
+            "v1",
+            {**gpu, "utilization_pct": 10.0, "memory_peak_mb": 100.0},
+            30.0,
+        ),
+        write_meta(
+            tmp_path / "c.json",
+            "flat",
+            "train_g",
+            "v2",
+            {**gpu, "utilization_pct": 50.0, "memory_peak_mb": 300.0},
+            10.0,
+        ),
+        write_meta(tmp_path / "d.json", "parity", "train_d5", "d5", None),  # trained on CPU
+    ]
+    usage = costs.gpu_usage(metas).set_index("job")
+    assert list(usage.index) == ["train_k1", "train_g"]
+    assert usage.loc["train_k1", "gpu_util_pct"] == 80.0
+    assert usage.loc["train_g", "gpu_util_pct"] == pytest.approx(20.0)  # (10·30 + 50·10) / 40
+    assert usage.loc["train_g", "gpu_memory_mb"] == 300.0
+
+    paths = [
+        write(tmp_path / "tuples" / "train_k1.tsv", "100\t0\t100\t1\t1\t1\t0\t0\t90\t9\n"),
+        write(tmp_path / "flat" / "train_g.tsv", "300\t0\t100\t1\t1\t1\t0\t0\t90\t9\n"),
+        write(tmp_path / "parity" / "train_d5.tsv", "50\t0\t100\t1\t1\t1\t0\t0\t90\t9\n"),
+    ]
+    jobs = costs.job_costs(paths, ["parity", "tuples", "flat"], usage.reset_index())
+    assert math.isnan(jobs.set_index("job").loc["train_d5", "gpu_util_pct"])
+    families = costs.family_costs(jobs, ["parity", "tuples", "flat"]).set_index("family")
+    assert math.isnan(families.loc["parity", "gpu_util_pct"])
+    # The total weighs the GPU jobs by wall time: (80·100 + 20·300) / 400.
+    assert families.loc["total", "gpu_util_pct"] == pytest.approx(35.0)
+    assert families.loc["total", "gpu_memory_mb"] == 900.0
+    shown = costs.display(families.reset_index()).set_index("family")
+    assert shown.loc["tuples", "GPU busy"] == "80%" and shown.loc["parity", "GPU busy"] == "—"
+    assert shown.loc["total", "GPU memory"] == "900 MB"
+
+
+def test_tables_of_a_cpu_run_have_no_gpu_columns(tmp_path):
+    paths = [write(tmp_path / "parity" / "train_d5.tsv", "10\t0\t100\t1\t1\t1\t0\t0\t90\t9\n")]
+    metas = [write_meta(tmp_path / "m.json", "parity", "train_d5", "d5", None)]
+    jobs = costs.job_costs(paths, ["parity"], costs.gpu_usage(metas))
+    assert set(costs.GPU_COLUMNS) <= set(jobs.columns)  # the CSV keeps them, empty
+    for frame in (jobs, costs.family_costs(jobs, ["parity"])):
+        shown = costs.display(frame)
+        assert "GPU busy" not in shown and "GPU memory" not in shown

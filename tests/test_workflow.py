@@ -118,6 +118,13 @@ def test_runtime_tables_cost_every_benchmarked_job(smoke_run):
         (b.parent.name, b.stem) for b in benchmarks
     )
     assert (jobs.wall_s > 0).all() and (jobs.max_rss_mb > 50).all()
+    # On a GPU, a run's usage joins its job's row by the job name meta.json records.
+    named = {(b.parent.name, b.stem) for b in benchmarks}
+    for meta_path in results.glob("runs/*/*/seed*/meta.json"):
+        meta = json.loads(meta_path.read_text())
+        assert (meta["family"], meta["job"]) in named, meta_path
+        assert meta["gpu_usage"] is None  # this machine has no GPU
+    assert jobs[["gpu_util_pct", "gpu_memory_mb"]].isna().all().all()
     families = pd.read_csv(results / "tables" / "runtime_families.csv").set_index("family")
     assert list(families.index) == [
         "parity",

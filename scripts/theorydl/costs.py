@@ -7,10 +7,15 @@ Timings are measurements of this machine and this run, so they live in their own
 
 A claim's time to reproduce is the compute of its family: the family's runs are trained once and
 feed all its claims, so that is what running ``snakemake --until <family>_aggregate`` costs.
+
+On a GPU, a training job also records in its runs' ``meta.json`` how busy the device was while it
+trained and the most GPU memory it held (:class:`theorydl.runtime.GpuMonitor`); those join the
+job's row by the job name that ``meta.json`` records (its benchmark file's stem).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -21,8 +26,10 @@ from theorydl.tables import fmt
 
 # Snakemake's benchmark columns that we keep, under names that say their unit.
 BENCHMARK_COLUMNS = {"s": "wall_s", "cpu_time": "cpu_s", "max_rss": "max_rss_mb"}
-JOB_COLUMNS = ["family", "job", "wall_s", "cpu_s", "max_rss_mb"]
-FAMILY_COLUMNS = ["family", "jobs", "wall_s", "cpu_s", "max_rss_mb", "slowest_job"]
+# Empty (NaN) for jobs that ran on CPU; the Markdown and LaTeX tables leave them out then.
+GPU_COLUMNS = ["gpu_util_pct", "gpu_memory_mb"]
+JOB_COLUMNS = ["family", "job", "wall_s", "cpu_s", "max_rss_mb", *GPU_COLUMNS]
+FAMILY_COLUMNS = ["family", "jobs", "wall_s", "cpu_s", "max_rss_mb", *GPU_COLUMNS, "slowest_job"]
 
 
 class BenchmarkError(ValueError):
@@ -52,10 +59,57 @@ def read_benchmark(path: Path) -> dict[str, float | str]:
     return row
 
 
-def job_costs(paths: Iterable[Path], families: list[str]) -> pd.DataFrame:
-    """One row per job, families in the given order (the report's), jobs by name."""
+def gpu_usage(metas: Iterable[Path]) -> pd.DataFrame:
+    """Per training job that ran on a GPU: the device's mean utilization while it trained and
+    the most GPU memory it held. A job of several variants (sharing) weighs each variant's
+    utilization by its training time; the seeds of a variant share one measurement."""
+    variants = {}
+    for path in metas:
+        meta = json.loads(Path(path).read_text())
+        usage = meta.get("gpu_usage")
+        if usage and meta.get("job"):
+            variants[(meta["family"], meta["job"], meta["variant"])] = {
+                "family": meta["family"],
+                "job": meta["job"],
+                "util": usage.get("utilization_pct"),
+                "memory": usage.get("memory_peak_mb"),
+                "seconds": meta["wall_time_s"],
+            }
+    frame = pd.DataFrame(
+        list(variants.values()), columns=["family", "job", "util", "memory", "seconds"]
+    ).astype({"util": float, "memory": float, "seconds": float})
+    rows = [
+        {
+            "family": family,
+            "job": job,
+            "gpu_util_pct": _weighted_mean(group.util, group.seconds),
+            "gpu_memory_mb": group.memory.max(),
+        }
+        for (family, job), group in frame.groupby(["family", "job"], sort=False)
+    ]
+    return pd.DataFrame(rows, columns=["family", "job", *GPU_COLUMNS])
+
+
+def _weighted_mean(values: pd.Series, weights: pd.Series) -> float:
+    """Mean of the known ``values`` weighted by ``weights``; NaN when none is known."""
+    known = values.notna() & weights.notna()
+    if not known.any() or weights[known].sum() <= 0:
+        return np.nan
+    return float(np.average(values[known], weights=weights[known]))
+
+
+def job_costs(
+    paths: Iterable[Path], families: list[str], gpu: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One row per job, families in the given order (the report's), jobs by name; with
+    :func:`gpu_usage`'s columns where ``gpu`` has the job."""
     rows = [read_benchmark(Path(p)) for p in paths]
-    frame = pd.DataFrame(rows, columns=JOB_COLUMNS)
+    frame = pd.DataFrame(rows, columns=JOB_COLUMNS[: -len(GPU_COLUMNS)])
+    if gpu is None:
+        gpu = pd.DataFrame(columns=["family", "job", *GPU_COLUMNS])
+    frame = frame.merge(
+        gpu.astype({c: float for c in GPU_COLUMNS}), on=["family", "job"], how="left"
+    )
     order = frame.family.map({f: i for i, f in enumerate(families)}).fillna(len(families))
     return (
         frame.assign(_order=order)
@@ -80,6 +134,7 @@ def family_costs(jobs: pd.DataFrame, families: Iterable[str]) -> pd.DataFrame:
                 "wall_s": group.wall_s.sum(),
                 "cpu_s": group.cpu_s.sum(min_count=1),
                 "max_rss_mb": group.max_rss_mb.max(),
+                **_gpu_summary(group),
                 "slowest_job": group.loc[group.wall_s.idxmax(), "job"],
             }
         )
@@ -90,9 +145,18 @@ def family_costs(jobs: pd.DataFrame, families: Iterable[str]) -> pd.DataFrame:
         "wall_s": frame.wall_s.sum(),
         "cpu_s": frame.cpu_s.sum(min_count=1),
         "max_rss_mb": frame.max_rss_mb.max(),
+        **_gpu_summary(jobs[jobs.family.isin(frame.family)]),
         "slowest_job": "",
     }
     return pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+
+
+def _gpu_summary(jobs: pd.DataFrame) -> dict[str, float]:
+    """GPU utilization over some jobs (weighted by their wall time) and their largest GPU memory."""
+    return {
+        "gpu_util_pct": _weighted_mean(jobs.gpu_util_pct, jobs.wall_s),
+        "gpu_memory_mb": jobs.gpu_memory_mb.max(),
+    }
 
 
 def claim_costs(claims: pd.DataFrame, families: pd.DataFrame) -> pd.DataFrame:
@@ -134,14 +198,29 @@ def memory(megabytes: float) -> str:
     return f"{megabytes / 1024:.1f} GB" if megabytes >= 1024 else f"{fmt(round(megabytes))} MB"
 
 
+def percent(value: float) -> str:
+    """A utilization in percent, or a dash where there is none."""
+    return "—" if value is None or not np.isfinite(value) else f"{value:.0f}%"
+
+
 def display(frame: pd.DataFrame) -> pd.DataFrame:
-    """A costs table as people read it: durations and memory with units."""
-    shown = frame.copy()
+    """A costs table as people read it: durations and memory with units; the GPU columns only
+    where some job ran on a GPU."""
+    shown = frame.drop(columns=[c for c in GPU_COLUMNS if c in frame and frame[c].isna().all()])
     for column in ("wall_s", "cpu_s"):
         if column in shown:
             shown[column] = shown[column].map(duration)
-    if "max_rss_mb" in shown:
-        shown["max_rss_mb"] = shown["max_rss_mb"].map(memory)
+    for column in ("max_rss_mb", "gpu_memory_mb"):
+        if column in shown:
+            shown[column] = shown[column].map(memory)
+    if "gpu_util_pct" in shown:
+        shown["gpu_util_pct"] = shown["gpu_util_pct"].map(percent)
     return shown.rename(
-        columns={"wall_s": "wall time", "cpu_s": "CPU time", "max_rss_mb": "peak memory"}
+        columns={
+            "wall_s": "wall time",
+            "cpu_s": "CPU time",
+            "max_rss_mb": "peak memory",
+            "gpu_util_pct": "GPU busy",
+            "gpu_memory_mb": "GPU memory",
+        }
     )

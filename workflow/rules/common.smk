@@ -109,9 +109,12 @@ def job_params(family):
 
 def training_params(family):
     """The params of a one-variant training job (scripts/train.py): :func:`job_params`, the
-    variant's hyperparameters and its checkpoint directory."""
+    variant's hyperparameters and its checkpoint directory, and the job's name (its benchmark
+    file's stem), which meta.json records so that rule runtime can put the run's GPU usage
+    beside the job's costs."""
     return dict(
         family=family,
+        job=lambda wildcards: f"train_{wildcards.variant}",
         hparams=lambda wildcards: VARIANTS[family][wildcards.variant],
         checkpoint_dir=lambda wildcards: f"{RESULTS}/checkpoints/{family}/{wildcards.variant}",
         **job_params(family),

@@ -26,10 +26,12 @@ onstart:
 
 
 rule runtime:
-    """Wall time, CPU time and peak memory per job, per family and per claim (from benchmarks)."""
+    """Wall time, CPU time and peak memory per job, per family and per claim (from benchmarks);
+    GPU utilization and memory per job where jobs ran on a GPU (from the runs' meta.json)."""
     input:
         claims=rules.claims.output.csv,
         tables=[f"{TABLES}/{name}.csv" for name in sorted(tdl_config.known_tables())],
+        metas=[f for family in tdl_config.FAMILIES for f in all_run_files(family, "meta.json")],
     output:
         jobs=table_files("runtime_jobs"),
         families=[

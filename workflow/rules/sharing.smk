@@ -21,6 +21,7 @@ for _job, _variants in SHARING_JOBS.items():
             meta=[f for v in _variants for f in run_files("sharing", v, "meta.json")],
             arrays=[f for v in _variants for f in run_files("sharing", v, "arrays.npz")],
         params:
+            job=f"train_{_job}",  # the benchmark file's stem, recorded in meta.json
             variants=_variants,
             hparams={v: VARIANTS["sharing"][v] for v in _variants},
             checkpoint_root=f"{RESULTS}/checkpoints/sharing",
