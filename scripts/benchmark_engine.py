@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -231,6 +232,15 @@ def feed_dict_rate(d: int, seeds: int, steps: int, threads: int) -> float:
 # --------------------------------------------------------------------------------------------
 
 
+# What a measurement process inherits: where programs are (nvidia-smi) and which GPUs it may use.
+PASSED_VARIABLES = ("PATH", "HOME", "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES")
+
+
+def passed_environment() -> dict[str, str]:
+    """The variables of :data:`PASSED_VARIABLES` that this process has, and nothing else."""
+    return {name: os.environ[name] for name in PASSED_VARIABLES if name in os.environ}
+
+
 def run_isolated(module: str, expression: str) -> str:
     """Evaluate ``<module>.<expression>`` in a fresh Python process; return what it printed
     last. A fresh process per measurement: graph mode and eager mode cannot share one, and no
@@ -243,7 +253,7 @@ def run_isolated(module: str, expression: str) -> str:
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
-        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": ""},
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", **passed_environment()},
     )
     if done.returncode != 0:
         raise RuntimeError(f"{module}.{expression} failed:\n{done.stderr[-4000:]}")

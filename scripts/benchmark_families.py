@@ -28,6 +28,7 @@ batch of 200, against the machine's matmul peak measured in the same run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import math
@@ -813,18 +814,22 @@ def tuple_cnn_step_flops(k: int, batch: int, seeds: int = 1) -> int:
     return 3 * seeds * batch * (k * image_scorer_flops() + head)
 
 
-def matmul_peak_gflops(threads: int, size: int = MATMUL_SIZE, repeats: int = 5) -> float:
+def matmul_peak_gflops(
+    threads: int, size: int = MATMUL_SIZE, repeats: int = 5, device: str | None = None
+) -> float:
     """The machine's measured peak: the best of ``repeats`` timed float32 matmuls of two
-    ``size``² matrices (2·size³ FLOPs each) on ``threads`` threads, after two warm-ups."""
+    ``size``² matrices (2·size³ FLOPs each) on ``threads`` threads, after two warm-ups; on
+    ``device`` (e.g. ``"/CPU:0"``), or where TensorFlow places it (a GPU, if there is one)."""
     runtime.setup_tensorflow(threads)
-    a = tf.random.stateless_normal([size, size], seed=[0, 1])
-    b = tf.random.stateless_normal([size, size], seed=[0, 2])
-    best = float("inf")
-    for attempt in range(2 + repeats):
-        start = time.perf_counter()
-        tf.matmul(a, b).numpy()
-        if attempt >= 2:
-            best = min(best, time.perf_counter() - start)
+    with tf.device(device) if device else contextlib.nullcontext():
+        a = tf.random.stateless_normal([size, size], seed=[0, 1])
+        b = tf.random.stateless_normal([size, size], seed=[0, 2])
+        best = float("inf")
+        for attempt in range(2 + repeats):
+            start = time.perf_counter()
+            tf.matmul(a, b).numpy()
+            if attempt >= 2:
+                best = min(best, time.perf_counter() - start)
     return 2 * size**3 / best / 1e9
 
 

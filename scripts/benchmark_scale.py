@@ -13,6 +13,10 @@ Printed per variant and per family:
   MB even at the paper's budgets;
 - the *TensorFlow ops per training step* (the loop body's kernels, host-only ops left out), and
   from it a *GPU estimate* (see :func:`gpu_seconds`): an estimate, not a measurement;
+- on a machine with a GPU, the jobs run where the workflow would run them (families in
+  ``cpu_families`` on a CPU core, the others on a GPU, one probe per device at a time): their
+  job time *is* then measured on the GPU, with how busy the device was (``nvidia-smi``) and
+  the GPU memory the job held;
 - a warning for any variant whose step or evaluation reads a variable sparsely (see
   :data:`SPARSE_VARIABLE_OPS`).
 
@@ -79,6 +83,9 @@ class Probe:
     ops_per_eval: int
     peak_mb: float
     sparse_variable_ops: tuple[str, ...] = ()  # in the step or the evaluation; best none
+    device: str = "CPU"  # "GPU" where the job ran on one (a GPU machine, a GPU family)
+    gpu_util_pct: float | None = None  # nvidia-smi, while the steps were timed
+    gpu_peak_mb: float | None = None  # what TensorFlow's GPU allocator held at most
 
     @property
     def evaluations(self) -> int:
@@ -123,7 +130,7 @@ def probe_train(seconds: float) -> tuple[dict[str, Any], Any]:
     def probe(task: Any, optimizer: Any, schedule: Any, ctx: Any, hparams: Any) -> None:
         import tensorflow as tf
 
-        from theorydl import engine
+        from theorydl import engine, runtime
 
         loop = engine._Loop(task, optimizer)
         chunk = min(schedule.eval_every, schedule.steps)
@@ -131,11 +138,16 @@ def probe_train(seconds: float) -> tuple[dict[str, Any], Any]:
         loop.evaluate()
         loop.advance(n).numpy()
         found["startup_s"] = time.perf_counter() - STARTED
-        timed, start = 0, time.perf_counter()
-        while timed == 0 or (time.perf_counter() - start < seconds and timed < schedule.steps):
-            loop.advance(n).numpy()
-            timed += chunk
-        found["step_ms"] = 1e3 * (time.perf_counter() - start) / timed
+        gpu = runtime.process_gpu(tf)
+        with runtime.GpuMonitor(gpu, interval_ms=200) as monitor:
+            timed, start = 0, time.perf_counter()
+            while timed == 0 or (time.perf_counter() - start < seconds and timed < schedule.steps):
+                loop.advance(n).numpy()
+                timed += chunk
+            found["step_ms"] = 1e3 * (time.perf_counter() - start) / timed
+        found["device"] = "CPU" if gpu is None else "GPU"
+        found["gpu_util_pct"] = monitor.summary()["utilization_pct"] if gpu else None
+        found["gpu_peak_mb"] = runtime.gpu_memory_peak_mb(tf)
         found["timed_steps"] = timed
         start = time.perf_counter()
         for _ in range(3):
@@ -167,6 +179,10 @@ def run_probe(scale: str, family: str, variant: str, seconds: float) -> str:
     cfg = resolved_config(scale)
     from theorydl import runtime
 
+    # As the workflow places jobs: a family in cpu_families sees no GPU, any other claims one,
+    # alone (one slot per device, shared with workflow jobs), so that its time is its own.
+    locks = ROOT / ".snakemake" / "gpu-locks"
+    runtime.claim_gpu(locks, jobs_per_gpu=1, wanted=family not in cfg["cpu_families"])
     runtime.setup_tensorflow(cfg["tf_threads"])
     from theorydl import config, engine
 
@@ -205,10 +221,13 @@ def probe(scale: str, family: str, variant: str, seconds: float) -> Probe:
 def gpu_seconds(
     row: Probe, cpu_peak_gflops: float, launch_us: float, effective_tflops: float
 ) -> float:
-    """The job's time on one GPU, estimated from CPU measurements: per step (and evaluation),
-    one launch per kernel op plus its arithmetic at the GPU's effective rate, where the
-    arithmetic is bounded by the CPU time at the CPU's measured matmul peak (a CPU step does
-    at most that many FLOPs). Start-up is taken as on the CPU (tracing runs on the host)."""
+    """The job's time on one GPU: measured, where the probe ran on one; otherwise estimated
+    from CPU measurements: per step (and evaluation), one launch per kernel op plus its
+    arithmetic at the GPU's effective rate, where the arithmetic is bounded by the CPU time at
+    the CPU's measured matmul peak (a CPU step does at most that many FLOPs). Start-up is taken
+    as on the CPU (tracing runs on the host)."""
+    if row.device == "GPU":
+        return row.job_seconds
 
     def on_gpu(cpu_ms: float, ops: int) -> float:
         flops = cpu_ms / 1e3 * cpu_peak_gflops * 1e9
@@ -228,7 +247,8 @@ def print_header() -> None:
     """The per-variant table's header."""
     print(
         f"{'family':<8} {'variant':<28} {'seeds':>5} {'steps':>7} {'step ms':>8} {'eval ms':>8} "
-        f"{'start s':>7} {'job (CPU)':>13} {'peak MB':>8} {'ops/step':>8} {'job (GPU est.)':>14}"
+        f"{'start s':>7} {'job here':>13} {'peak MB':>8} {'ops/step':>8} {'job (GPU)':>14} "
+        f"{'GPU busy':>8}"
     )
 
 
@@ -238,9 +258,16 @@ def print_row(row: Probe, gpu: float) -> None:
         f"{row.family:<8} {row.variant:<28} {row.seeds:>5} {row.steps:>7} "
         f"{row.step_ms:>8.2f} {row.eval_ms:>8.1f} {row.startup_s:>7.1f} "
         f"{duration(row.job_seconds):>13} {row.peak_mb:>8.0f} {row.ops_per_step:>8} "
-        f"{duration(gpu):>14}",
+        f"{duration(gpu):>14} {gpu_busy(row):>8}",
         flush=True,
     )
+
+
+def gpu_busy(row: Probe) -> str:
+    """How busy the GPU was while the probe's steps were timed; "est." where it ran on CPU."""
+    if row.device != "GPU":
+        return "est."
+    return "—" if row.gpu_util_pct is None else f"{row.gpu_util_pct:.0f}%"
 
 
 def family_totals(estimates: list[tuple[Probe, float]]) -> list[dict[str, Any]]:
@@ -283,11 +310,13 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown families {unknown}; known: {', '.join(cfg['_variants'])}")
     jobs = [(family, variant) for family in families for variant in cfg["_variants"][family]]
-    peak = float(run_isolated("benchmark_families", f"matmul_peak_gflops({cfg['tf_threads']})"))
+    # The CPU's peak, even on a GPU machine: the estimate scales CPU step times by it.
+    peak_call = f"matmul_peak_gflops({cfg['tf_threads']}, device='/CPU:0')"
+    peak = float(run_isolated("benchmark_families", peak_call))
     print(
         f"scale {args.scale}: {len(jobs)} training variants; {cfg['tf_threads']} TF thread(s) "
         f"per job; ~{args.seconds:g} s timed per variant; {args.parallel} probe(s) at once\n"
-        f"matmul peak ({MATMUL_SIZE}² float32): {peak:.1f} GFLOP/s\n"
+        f"CPU matmul peak ({MATMUL_SIZE}² float32): {peak:.1f} GFLOP/s\n"
     )
     print_header()
     estimates = []
@@ -305,8 +334,8 @@ def main() -> None:
             )
     totals = family_totals(estimates)
     print(
-        f"\n{'family':<8} {'jobs':>4} {'CPU, summed':>13} {'CPU, longest':>13} "
-        f"{'GPU est., summed':>16} {'GPU est., longest':>17} {'peak MB':>8}"
+        f"\n{'family':<8} {'jobs':>4} {'here, summed':>13} {'here, longest':>13} "
+        f"{'GPU, summed':>16} {'GPU, longest':>17} {'peak MB':>8}"
     )
     for t in totals:
         print(
@@ -322,10 +351,12 @@ def main() -> None:
         f"{max(t['peak_mb'] for t in totals):>8.0f}"
     )
     print(
-        f"\nGPU estimate (not a measurement): per step, {args.gpu_launch_us:g} µs per kernel op "
-        f"+ the step's CPU time × {peak:.0f} GFLOP/s at {args.gpu_effective_tflops:g} TFLOP/s; "
-        f"start-up as on this CPU. 'summed' is one job at a time on one GPU; jobs sharing the "
-        f"GPU (jobs_per_gpu) bring it towards 'longest'."
+        f"\nGPU column: measured where a job ran on a GPU (GPU busy: nvidia-smi utilization "
+        f"while its steps were timed); elsewhere an estimate, not a measurement (GPU busy: est.): "
+        f"per step, {args.gpu_launch_us:g} µs per kernel op + the step's CPU time × "
+        f"{peak:.0f} GFLOP/s at {args.gpu_effective_tflops:g} TFLOP/s; start-up as on this CPU. "
+        f"'summed' is one job at a time on one GPU; jobs sharing the GPU (jobs_per_gpu) bring "
+        f"it towards 'longest'."
     )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import benchmark_scale as bs
 import pytest
 
+from theorydl import runtime
+
 
 def _probe(**changes) -> bs.Probe:
     fields = dict(
@@ -41,6 +43,15 @@ def test_the_gpu_estimate_is_launches_plus_arithmetic():
     found = bs.gpu_seconds(probe, cpu_peak_gflops=100.0, launch_us=10.0, effective_tflops=10.0)
     assert found == pytest.approx(10.0 + 10_000 * per_step)
     assert found < probe.job_seconds
+
+
+def test_a_job_probed_on_a_gpu_keeps_its_measured_time():
+    measured = _probe(device="GPU", gpu_util_pct=63.4)
+    found = bs.gpu_seconds(measured, cpu_peak_gflops=100.0, launch_us=10.0, effective_tflops=10.0)
+    assert found == measured.job_seconds
+    assert bs.gpu_busy(measured) == "63%"
+    assert bs.gpu_busy(_probe(device="GPU")) == "—"  # nvidia-smi gave no sample
+    assert bs.gpu_busy(_probe()) == "est."
 
 
 def test_kernel_ops_count_the_loop_body_and_leave_out_host_ops(tf):
@@ -91,3 +102,7 @@ def test_a_probe_measures_a_smoke_job_as_the_workflow_builds_it(family):
     assert probe.ops_per_step > 10 and probe.ops_per_eval > 5
     assert probe.job_seconds > probe.startup_s
     assert probe.sparse_variable_ops == ()
+    on_gpu = bool(runtime.visible_gpus()) and family not in config["cpu_families"]
+    assert probe.device == ("GPU" if on_gpu else "CPU")
+    if not on_gpu:
+        assert probe.gpu_util_pct is None and probe.gpu_peak_mb is None
