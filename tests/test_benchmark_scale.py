@@ -90,6 +90,8 @@ def test_a_probe_measures_a_smoke_job_as_the_workflow_builds_it(family):
     """One smoke job per family, built by the family's own code in a fresh process. Also: no
     step or evaluation reads a variable sparsely (it would make every later step copy it)."""
     config = bs.resolved_config("smoke")
+    assert config["scale"] == "smoke"
+    assert config["_variants"] != bs.resolved_config("paper")["_variants"]
     variant = next(iter(config["_variants"][family]))
     probe = bs.probe("smoke", family, variant, seconds=0.05)
     hparams = config["_variants"][family][variant]

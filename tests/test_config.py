@@ -143,3 +143,12 @@ def test_the_slurm_profile_asks_a_gpu_for_exactly_the_gpu_families(repo, paper):
         on_cpu = rule.split("_")[0] in paper["cpu_families"]
         assert ("gpu" not in resources) == on_cpu, rule
         assert resources.get("slurm_partition", "cpu") == ("cpu" if on_cpu else "gpu"), rule
+
+
+def test_the_command_lines_scale_is_applied_to_config_yaml_alone(repo, paper):
+    """A caller that passes config.yaml and the command line apart (a benchmark) gets the
+    command line's scale, as Snakemake's merged config does."""
+    quick = tdl_config.resolve(paper, cli={"scale": "quick"}, root=repo)
+    assert quick["scale"] == "quick"
+    assert quick["_variants"] == resolve(repo, paper, scale="quick")["_variants"]
+    assert quick["_variants"] != resolve(repo, paper)["_variants"]

@@ -71,8 +71,13 @@ def _normalise_switches(config: dict) -> None:
 
 
 def apply_scale(config: dict, cli: dict, root: Path) -> dict:
-    """The paper config with the chosen scale's overrides and then the command line's."""
-    config = copy.deepcopy(config)
+    """The paper config with the chosen scale's overrides and then the command line's.
+
+    Snakemake's ``config`` already holds the command line's values; a caller that starts from
+    config.yaml alone (a benchmark) may not, so ``cli`` is laid over it first, and the scale is
+    read from the result: ``cli={"scale": "quick"}`` over config.yaml gives the quick scale.
+    """
+    config = deep_merge(config, cli)
     _normalise_switches(config)
     scale = config.get("scale", "paper")
     if scale not in SCALES:
