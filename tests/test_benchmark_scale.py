@@ -5,6 +5,8 @@ No timing is asserted: the probe's numbers are checked for their shape and their
 
 from __future__ import annotations
 
+import os
+
 import benchmark_scale as bs
 import pytest
 
@@ -52,6 +54,14 @@ def test_a_job_probed_on_a_gpu_keeps_its_measured_time():
     assert bs.gpu_busy(measured) == "63%"
     assert bs.gpu_busy(_probe(device="GPU")) == "—"  # nvidia-smi gave no sample
     assert bs.gpu_busy(_probe()) == "est."
+
+
+def test_a_measurement_process_finds_nvidia_smi_and_keeps_the_gpu_choice(monkeypatch, tmp_path):
+    """Probes run in fresh processes; they need PATH (nvidia-smi) and CUDA_VISIBLE_DEVICES."""
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2")
+    assert bs.run_isolated("os", "environ['PATH']").startswith(str(tmp_path))
+    assert bs.run_isolated("os", "environ['CUDA_VISIBLE_DEVICES']") == "2"
 
 
 def test_kernel_ops_count_the_loop_body_and_leave_out_host_ops(tf):
