@@ -13,6 +13,7 @@ from theorydl.plotting import save_figure, use_style
 
 sm = snakemake  # noqa: F821 (injected by Snakemake's script directive)
 log_to(sm.log[0])
+runtime.hide_gpus()  # takes no gpu slot: off the GPUs that training jobs claim
 tf = runtime.setup_tensorflow(sm.params.tf_threads)
 
 from theorydl import tuples  # noqa: E402 (after TensorFlow's setup)

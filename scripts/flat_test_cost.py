@@ -8,10 +8,13 @@ import pandas as pd
 
 from theorydl.job import log_to
 from theorydl.runs import atomic_write_text
-from theorydl.runtime import provenance, setup_tensorflow
+from theorydl.runtime import hide_gpus, provenance, setup_tensorflow
 
 sm = snakemake  # noqa: F821 (injected by Snakemake's script directive)
 log_to(sm.log[0])
+# On a CPU core, as every theory check: it takes no gpu slot, and the costs compared are the
+# models' operations, which a GPU's launch overhead would blur.
+hide_gpus()
 tf = setup_tensorflow(sm.params.tf_threads)
 
 from theorydl import flat  # noqa: E402 (after TensorFlow is set up)

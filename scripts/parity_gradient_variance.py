@@ -11,6 +11,7 @@ from theorydl.runs import atomic_write_text
 
 sm = snakemake  # noqa: F821 (injected by Snakemake's script directive)
 log_to(sm.log[0])
+runtime.hide_gpus()  # takes no gpu slot: off the GPUs that training jobs claim
 tf = runtime.setup_tensorflow(sm.params.tf_threads)
 
 from theorydl.parity_theory import gradient_variance  # noqa: E402 (after TensorFlow's setup)

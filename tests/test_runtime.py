@@ -81,3 +81,19 @@ def test_gpu_monitor_without_a_gpu_or_without_nvidia_smi_says_so(tmp_path):
     with runtime.GpuMonitor("0", program=str(tmp_path / "missing")) as monitor:
         pass
     assert monitor.summary() == {"gpu": "0", "utilization_pct": None, "samples": 0}
+
+
+def test_every_job_script_that_uses_tensorflow_claims_a_gpu_or_hides_them():
+    """A job script that sets TensorFlow up without either would land on GPU 0 of a GPU machine,
+    beside the jobs that claimed it and unaccounted for by Snakemake's gpu resource."""
+    scripts = runtime.REPO_ROOT / "scripts"
+    checked = 0
+    for script in sorted(scripts.glob("*.py")):
+        text = script.read_text()
+        if "snakemake  # noqa" not in text or "setup_tensorflow" not in text:
+            continue  # not a Snakemake job, or no TensorFlow of its own
+        setup = text.index("setup_tensorflow(sm.")
+        decided = [text.find(call) for call in ("claim_gpu(", "hide_gpus(")]
+        assert any(0 <= at < setup for at in decided), f"{script.name} picks no device first"
+        checked += 1
+    assert checked >= 6  # train_sharing, the SNR, three theory checks, tuples' examples

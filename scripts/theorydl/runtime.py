@@ -64,6 +64,16 @@ def visible_gpus() -> list[str]:
     return [str(i) for i, line in enumerate(listing.splitlines()) if line.startswith("GPU ")]
 
 
+def hide_gpus() -> None:
+    """Keep this process off every GPU; must run before TensorFlow is imported.
+
+    For jobs that take no ``gpu`` slot (theory checks, figures, families in ``cpu_families``):
+    TensorFlow would otherwise place them on GPU 0, beside the training jobs that claimed it,
+    unaccounted for by Snakemake's ``gpu`` resource.
+    """
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""
+
+
 def claim_gpu(
     lock_dir: Path, jobs_per_gpu: int = 1, poll_seconds: float = 2.0, wanted: bool = True
 ) -> str | None:
@@ -79,7 +89,7 @@ def claim_gpu(
     Returns the GPU index, or None on a machine without GPUs.
     """
     if not wanted:
-        os.environ["CUDA_VISIBLE_DEVICES"] = ""
+        hide_gpus()
         return None
     gpus = visible_gpus()
     if not gpus:
