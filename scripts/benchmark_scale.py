@@ -138,16 +138,16 @@ def probe_train(seconds: float) -> tuple[dict[str, Any], Any]:
         loop.evaluate()
         loop.advance(n).numpy()
         found["startup_s"] = time.perf_counter() - STARTED
-        gpu = runtime.process_gpu(tf)
-        with runtime.GpuMonitor(gpu, interval_ms=200) as monitor:
+        with runtime.GpuMonitor(runtime.process_gpu(tf), interval_ms=200) as monitor:
             timed, start = 0, time.perf_counter()
             while timed == 0 or (time.perf_counter() - start < seconds and timed < schedule.steps):
                 loop.advance(n).numpy()
                 timed += chunk
             found["step_ms"] = 1e3 * (time.perf_counter() - start) / timed
-        found["device"] = "CPU" if gpu is None else "GPU"
-        found["gpu_util_pct"] = monitor.summary()["utilization_pct"] if gpu else None
-        found["gpu_peak_mb"] = runtime.gpu_memory_peak_mb(tf)
+        usage = runtime.gpu_usage(monitor, tf)
+        found["device"] = "CPU" if usage is None else "GPU"
+        found["gpu_util_pct"] = usage and usage["utilization_pct"]
+        found["gpu_peak_mb"] = usage and usage["memory_peak_mb"]
         found["timed_steps"] = timed
         start = time.perf_counter()
         for _ in range(3):

@@ -28,7 +28,6 @@ from theorydl.tables import fmt
 BENCHMARK_COLUMNS = {"s": "wall_s", "cpu_time": "cpu_s", "max_rss": "max_rss_mb"}
 # Empty (NaN) for jobs that ran on CPU; the Markdown and LaTeX tables leave them out then.
 GPU_COLUMNS = ["gpu_util_pct", "gpu_memory_mb"]
-JOB_COLUMNS = ["family", "job", "wall_s", "cpu_s", "max_rss_mb", *GPU_COLUMNS]
 FAMILY_COLUMNS = ["family", "jobs", "wall_s", "cpu_s", "max_rss_mb", *GPU_COLUMNS, "slowest_job"]
 
 
@@ -104,11 +103,11 @@ def job_costs(
     """One row per job, families in the given order (the report's), jobs by name; with
     :func:`gpu_usage`'s columns where ``gpu`` has the job."""
     rows = [read_benchmark(Path(p)) for p in paths]
-    frame = pd.DataFrame(rows, columns=JOB_COLUMNS[: -len(GPU_COLUMNS)])
+    frame = pd.DataFrame(rows, columns=["family", "job", *BENCHMARK_COLUMNS.values()])
     if gpu is None:
         gpu = pd.DataFrame(columns=["family", "job", *GPU_COLUMNS])
     frame = frame.merge(
-        gpu.astype({c: float for c in GPU_COLUMNS}), on=["family", "job"], how="left"
+        gpu.astype(dict.fromkeys(GPU_COLUMNS, float)), on=["family", "job"], how="left"
     )
     order = frame.family.map({f: i for i, f in enumerate(families)}).fillna(len(families))
     return (

@@ -320,10 +320,7 @@ def train(
     # On a GPU, how busy the device was while this job trained goes into meta.json.
     with runtime.GpuMonitor(runtime.process_gpu(tf)) as gpu:
         step, progress = _train_to_the_end(loop, task, schedule, ctx, checkpoints)
-    gpu_usage = gpu.summary()
-    if gpu_usage is not None:
-        gpu_usage["memory_peak_mb"] = runtime.gpu_memory_peak_mb(tf)
-    _write_outputs(task, ctx, seeds, step, hparams, progress, gpu_usage)
+    _write_outputs(task, ctx, seeds, step, hparams, progress, runtime.gpu_usage(gpu, tf))
     checkpoints.remove()
 
 

@@ -193,6 +193,14 @@ class GpuMonitor:
         return {"gpu": self.gpu, "utilization_pct": mean, "samples": len(self.samples)}
 
 
+def gpu_usage(monitor: GpuMonitor, tf: Any) -> dict[str, Any] | None:
+    """What ``monitor`` saw, with the GPU memory this process held at most; None on CPU."""
+    usage = monitor.summary()
+    if usage is not None:
+        usage["memory_peak_mb"] = gpu_memory_peak_mb(tf)
+    return usage
+
+
 def setup_tensorflow(threads: int) -> Any:
     """Import TensorFlow with a fixed thread count and op determinism; return the module.
 
