@@ -114,7 +114,8 @@ def sample_returns(key: tf.Tensor, y: tf.Tensor, k: int) -> tf.Tensor:
     """Returns z ``[n, k]`` for right stocks ``y`` ``[n]``: 1 at y, uniform ±1 elsewhere.
 
     Each sign is one random bit, 32 to a drawn uint32: drawing one float per sign took most of
-    a training step at k = 2000.
+    a training step at k = 2000. The right stock's return is selected, not scattered in: under
+    op determinism a GPU runs scatters on the host, a round trip inside every step.
     """
     n, words = tf.size(y), -(-k // 32)
     draws = tf.random.stateless_uniform(
@@ -124,7 +125,7 @@ def sample_returns(key: tf.Tensor, y: tf.Tensor, k: int) -> tf.Tensor:
         tf.bitwise.right_shift(draws, tf.cast(tf.range(32), tf.uint32)), 1
     )
     signs = 2.0 * tf.cast(tf.reshape(bits, [n, 32 * words])[:, :k], tf.float32) - 1.0
-    return tf.tensor_scatter_nd_update(signs, tf.stack([tf.range(n), y], axis=1), tf.ones([n]))
+    return tf.where(tf.range(k) == y[:, None], 1.0, signs)
 
 
 def e2e_loss(z: tf.Tensor, p: tf.Tensor) -> tf.Tensor:
