@@ -18,7 +18,8 @@ Printed per variant and per family:
   job time *is* then measured on the GPU, with how busy the device was (``nvidia-smi``) and
   the GPU memory the job held;
 - a warning for any variant whose step or evaluation reads a variable sparsely (see
-  :data:`SPARSE_VARIABLE_OPS`).
+  :data:`SPARSE_VARIABLE_OPS`) or uses an op that a GPU cannot run under op determinism (see
+  :data:`GPU_NONDETERMINISTIC_OPS`).
 
     python scripts/benchmark_scale.py                               # paper scale, every family
     python scripts/benchmark_scale.py --families tuples --seconds 5
@@ -64,6 +65,23 @@ GPU_EFFECTIVE_TFLOPS = 10.0
 # training step, copies the whole variable. A stocks evaluation that gathered one seed's
 # weights from the variable made every later training step 1.5-1.8 times slower.
 SPARSE_VARIABLE_OPS = ("ResourceGather", "ResourceScatter", "ResourceSparseApply")
+# Op-name prefixes of ops whose GPU kernels check TensorFlow's op determinism (which every job
+# turns on): the scatters then run on the host, a device-to-host round trip inside every step,
+# and the others raise UnimplementedError, so the job would stop on a GPU and only there.
+GPU_NONDETERMINISTIC_OPS = (
+    "Scatter",
+    "TensorScatter",
+    "ResourceScatter",
+    "Bincount",
+    "DenseBincount",
+    "SoftmaxCrossEntropyWithLogits",  # the raw op; tf.nn's wrappers avoid it under determinism
+    "SparseTensorDenseMatMul",
+    "DepthwiseConv2dNativeBackpropFilter",
+    "ResizeNearestNeighborGrad",
+    "CropAndResizeGrad",
+    "AdjustContrastv2",
+    "FakeQuantWithMinMaxVarsGradient",
+)
 
 
 @dataclass(frozen=True)
@@ -83,6 +101,7 @@ class Probe:
     ops_per_eval: int
     peak_mb: float
     sparse_variable_ops: tuple[str, ...] = ()  # in the step or the evaluation; best none
+    gpu_nondeterministic_ops: tuple[str, ...] = ()  # likewise
     device: str = "CPU"  # "GPU" where the job ran on one (a GPU machine, a GPU family)
     gpu_util_pct: float | None = None  # nvidia-smi, while the steps were timed
     gpu_peak_mb: float | None = None  # what TensorFlow's GPU allocator held at most
@@ -112,14 +131,14 @@ def kernel_ops(concrete: Any, body_marker: str | None) -> int:
     return sum(node.op not in HOST_OPS for node in nodes)
 
 
-def sparse_variable_ops(*concretes: Any) -> tuple[str, ...]:
-    """The ops of these graphs (loop bodies and branches included) that read or update a
-    resource variable sparsely, by name."""
+def ops_named(prefixes: tuple[str, ...], *concretes: Any) -> tuple[str, ...]:
+    """The ops of these graphs (loop bodies and branches included) whose type starts with one
+    of ``prefixes``, by type: e.g. :data:`SPARSE_VARIABLE_OPS`."""
     found = set()
     for concrete in concretes:
         graph_def = concrete.graph.as_graph_def()
         nodes = [*graph_def.node, *(n for f in graph_def.library.function for n in f.node_def)]
-        found |= {node.op for node in nodes if node.op.startswith(SPARSE_VARIABLE_OPS)}
+        found |= {node.op for node in nodes if node.op.startswith(prefixes)}
     return tuple(sorted(found))
 
 
@@ -157,7 +176,10 @@ def probe_train(seconds: float) -> tuple[dict[str, Any], Any]:
         found["ops_per_step"] = kernel_ops(step_graph, "while_body")
         eval_graph = loop.evaluate.get_concrete_function()
         found["ops_per_eval"] = kernel_ops(eval_graph, None)
-        found["sparse_variable_ops"] = sparse_variable_ops(step_graph, eval_graph)
+        found["sparse_variable_ops"] = ops_named(SPARSE_VARIABLE_OPS, step_graph, eval_graph)
+        found["gpu_nondeterministic_ops"] = ops_named(
+            GPU_NONDETERMINISTIC_OPS, step_graph, eval_graph
+        )
         found["steps"], found["eval_every"] = schedule.steps, schedule.eval_every
         found["seeds"] = len(task.seeds)
 
@@ -211,6 +233,7 @@ def probe(scale: str, family: str, variant: str, seconds: float) -> Probe:
     call = f"run_probe({scale!r}, {family!r}, {variant!r}, {seconds})"
     found = json.loads(run_isolated("benchmark_scale", call))
     found["sparse_variable_ops"] = tuple(found["sparse_variable_ops"])
+    found["gpu_nondeterministic_ops"] = tuple(found["gpu_nondeterministic_ops"])
     return Probe(family=family, variant=variant, **found)
 
 
@@ -331,6 +354,12 @@ def main() -> None:
                 f"warning: {row.family} {row.variant} reads or updates a variable sparsely "
                 f"({', '.join(row.sparse_variable_ops)}): every later dense read of that "
                 f"variable copies it"
+            )
+        if row.gpu_nondeterministic_ops:
+            print(
+                f"warning: {row.family} {row.variant} uses "
+                f"{', '.join(row.gpu_nondeterministic_ops)}, which a GPU runs on the host or "
+                f"refuses under op determinism"
             )
     totals = family_totals(estimates)
     print(

@@ -85,20 +85,51 @@ def test_sparse_variable_ops_find_a_gather_from_the_variable_itself(tf):
     rows = tf.constant([0, 2])
     from_variable = tf.function(lambda: tf.gather(w, rows)).get_concrete_function()
     from_value = tf.function(lambda: tf.gather(tf.convert_to_tensor(w), rows))
-    assert bs.sparse_variable_ops(from_variable) == ("ResourceGather",)
-    assert bs.sparse_variable_ops(from_value.get_concrete_function()) == ()
+    sparse = bs.SPARSE_VARIABLE_OPS
+    assert bs.ops_named(sparse, from_variable) == ("ResourceGather",)
+    assert bs.ops_named(sparse, from_value.get_concrete_function()) == ()
 
     @tf.function
     def in_a_loop():  # loop bodies live in the graph's function library
         return tf.map_fn(lambda i: tf.reduce_sum(tf.gather(w, i)), tf.range(3), dtype=tf.float32)
 
-    assert bs.sparse_variable_ops(in_a_loop.get_concrete_function()) == ("ResourceGather",)
+    assert bs.ops_named(sparse, in_a_loop.get_concrete_function()) == ("ResourceGather",)
+
+
+def test_gpu_nondeterministic_ops_find_a_scatter_but_not_its_dense_replacement(tf):
+    """stocks once set each row's right-stock return with a scatter: under op determinism a GPU
+    runs that on the host, a round trip inside every training step."""
+    signs = tf.ones([4, 5])
+    y = tf.constant([0, 3, 1, 4])
+
+    @tf.function
+    def scatter(n):
+        for _ in tf.range(n):
+            signs_n = tf.tensor_scatter_nd_update(
+                signs, tf.stack([tf.range(4), y], 1), -signs[:, 0]
+            )
+        return signs_n
+
+    @tf.function
+    def select(n):
+        for _ in tf.range(n):
+            signs_n = tf.where(tf.range(5) == y[:, None], -1.0, signs)
+        return signs_n
+
+    spec = tf.TensorSpec([], tf.int32)
+    nondeterministic = bs.GPU_NONDETERMINISTIC_OPS
+    assert bs.ops_named(nondeterministic, scatter.get_concrete_function(spec)) == (
+        "TensorScatterUpdate",
+    )
+    assert bs.ops_named(nondeterministic, select.get_concrete_function(spec)) == ()
+    assert tf.reduce_all(scatter(tf.constant(1)) == select(tf.constant(1)))
 
 
 @pytest.mark.parametrize("family", ["parity", "tuples", "stocks", "curves", "flat", "sharing"])
 def test_a_probe_measures_a_smoke_job_as_the_workflow_builds_it(family):
     """One smoke job per family, built by the family's own code in a fresh process. Also: no
-    step or evaluation reads a variable sparsely (it would make every later step copy it)."""
+    step or evaluation reads a variable sparsely (it would make every later step copy it) or
+    uses an op that a GPU runs on the host or refuses under op determinism."""
     config = bs.resolved_config("smoke")
     assert config["scale"] == "smoke"
     assert config["_variants"] != bs.resolved_config("paper")["_variants"]
@@ -114,6 +145,7 @@ def test_a_probe_measures_a_smoke_job_as_the_workflow_builds_it(family):
     assert probe.ops_per_step > 10 and probe.ops_per_eval > 5
     assert probe.job_seconds > probe.startup_s
     assert probe.sparse_variable_ops == ()
+    assert probe.gpu_nondeterministic_ops == ()  # a GPU would run them on the host or refuse
     on_gpu = bool(runtime.visible_gpus()) and family not in config["cpu_families"]
     assert probe.device == ("GPU" if on_gpu else "CPU")
     if not on_gpu:
