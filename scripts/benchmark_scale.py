@@ -82,6 +82,20 @@ GPU_NONDETERMINISTIC_OPS = (
     "AdjustContrastv2",
     "FakeQuantWithMinMaxVarsGradient",
 )
+# The op checks of every probe: the Probe field that lists what was found, the op-type prefixes
+# it looks for, and the warning's reason.
+OP_CHECKS = (
+    (
+        "sparse_variable_ops",
+        SPARSE_VARIABLE_OPS,
+        "every later dense read of that variable copies it",
+    ),
+    (
+        "gpu_nondeterministic_ops",
+        GPU_NONDETERMINISTIC_OPS,
+        "a GPU runs them on the host or refuses them under op determinism",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -100,8 +114,9 @@ class Probe:
     ops_per_step: int
     ops_per_eval: int
     peak_mb: float
-    sparse_variable_ops: tuple[str, ...] = ()  # in the step or the evaluation; best none
-    gpu_nondeterministic_ops: tuple[str, ...] = ()  # likewise
+    # Ops of OP_CHECKS found in the step or the evaluation; best none.
+    sparse_variable_ops: tuple[str, ...] = ()
+    gpu_nondeterministic_ops: tuple[str, ...] = ()
     device: str = "CPU"  # "GPU" where the job ran on one (a GPU machine, a GPU family)
     gpu_util_pct: float | None = None  # nvidia-smi, while the steps were timed
     gpu_peak_mb: float | None = None  # what TensorFlow's GPU allocator held at most
@@ -176,10 +191,8 @@ def probe_train(seconds: float) -> tuple[dict[str, Any], Any]:
         found["ops_per_step"] = kernel_ops(step_graph, "while_body")
         eval_graph = loop.evaluate.get_concrete_function()
         found["ops_per_eval"] = kernel_ops(eval_graph, None)
-        found["sparse_variable_ops"] = ops_named(SPARSE_VARIABLE_OPS, step_graph, eval_graph)
-        found["gpu_nondeterministic_ops"] = ops_named(
-            GPU_NONDETERMINISTIC_OPS, step_graph, eval_graph
-        )
+        for field, prefixes, _ in OP_CHECKS:
+            found[field] = ops_named(prefixes, step_graph, eval_graph)
         found["steps"], found["eval_every"] = schedule.steps, schedule.eval_every
         found["seeds"] = len(task.seeds)
 
@@ -232,8 +245,8 @@ def probe(scale: str, family: str, variant: str, seconds: float) -> Probe:
     """:func:`run_probe` in a fresh Python process."""
     call = f"run_probe({scale!r}, {family!r}, {variant!r}, {seconds})"
     found = json.loads(run_isolated("benchmark_scale", call))
-    found["sparse_variable_ops"] = tuple(found["sparse_variable_ops"])
-    found["gpu_nondeterministic_ops"] = tuple(found["gpu_nondeterministic_ops"])
+    for field, _, _ in OP_CHECKS:
+        found[field] = tuple(found[field])  # JSON gave lists
     return Probe(family=family, variant=variant, **found)
 
 
@@ -349,18 +362,12 @@ def main() -> None:
             print_row(row, gpu)
             estimates.append((row, gpu))
     for row, _ in estimates:
-        if row.sparse_variable_ops:
-            print(
-                f"warning: {row.family} {row.variant} reads or updates a variable sparsely "
-                f"({', '.join(row.sparse_variable_ops)}): every later dense read of that "
-                f"variable copies it"
-            )
-        if row.gpu_nondeterministic_ops:
-            print(
-                f"warning: {row.family} {row.variant} uses "
-                f"{', '.join(row.gpu_nondeterministic_ops)}, which a GPU runs on the host or "
-                f"refuses under op determinism"
-            )
+        for field, _, reason in OP_CHECKS:
+            if getattr(row, field):
+                print(
+                    f"warning: {row.family} {row.variant} uses "
+                    f"{', '.join(getattr(row, field))}: {reason}"
+                )
     totals = family_totals(estimates)
     print(
         f"\n{'family':<8} {'jobs':>4} {'here, summed':>13} {'here, longest':>13} "

@@ -126,14 +126,27 @@ def test_gpu_nondeterministic_ops_find_a_scatter_but_not_its_dense_replacement(t
     assert tf.reduce_all(scatter(tf.constant(1)) == select(tf.constant(1)))
 
 
+@pytest.fixture(scope="module")
+def smoke_probes() -> dict[tuple[str, str], bs.Probe]:
+    """Every smoke training variant probed, each in a fresh process, two at a time (~3 min)."""
+    jobs = [
+        (family, variant)
+        for family, variants in bs.resolved_config("smoke")["_variants"].items()
+        for variant in variants
+    ]
+    with ThreadPoolExecutor(2) as pool:
+        probes = pool.map(lambda job: bs.probe("smoke", *job, seconds=0.05), jobs)
+    return dict(zip(jobs, probes, strict=True))
+
+
 @pytest.mark.parametrize("family", ["parity", "tuples", "stocks", "curves", "flat", "sharing"])
-def test_a_probe_measures_a_smoke_job_as_the_workflow_builds_it(family):
+def test_a_probe_measures_a_smoke_job_as_the_workflow_builds_it(family, smoke_probes):
     """One smoke job per family, built by the family's own code in a fresh process."""
     config = bs.resolved_config("smoke")
     assert config["scale"] == "smoke"
     assert config["_variants"] != bs.resolved_config("paper")["_variants"]
     variant = next(iter(config["_variants"][family]))
-    probe = bs.probe("smoke", family, variant, seconds=0.05)
+    probe = smoke_probes[family, variant]
     hparams = config["_variants"][family][variant]
     assert probe.seeds == len(config[family]["seeds"])
     if "steps" in hparams:  # sharing's budget is in epochs
@@ -149,23 +162,19 @@ def test_a_probe_measures_a_smoke_job_as_the_workflow_builds_it(family):
         assert probe.gpu_util_pct is None and probe.gpu_peak_mb is None
 
 
-def test_no_training_job_has_a_sparse_variable_read_or_an_op_a_gpu_cannot_run_deterministically():
+def test_no_training_job_has_a_sparse_variable_read_or_an_op_a_gpu_cannot_run_deterministically(
+    smoke_probes,
+):
     """Every training variant's step and evaluation, as its family builds them. A sparse read of
     a variable makes every later step copy it; an op of :data:`GPU_NONDETERMINISTIC_OPS` runs
     on the host (a round trip per step) or stops the job, on a GPU only, where CI never runs.
     The variants differ in model and loss (curves' four models, flat's four losses, ...), so
     each is probed."""
-    jobs = [
-        (family, variant)
-        for family, variants in bs.resolved_config("smoke")["_variants"].items()
-        for variant in variants
-    ]
-    with ThreadPoolExecutor(2) as pool:
-        probes = list(pool.map(lambda job: bs.probe("smoke", *job, seconds=0.01), jobs))
-    assert len(probes) >= 30
+    assert len(smoke_probes) >= 30
     flagged = {
-        (p.family, p.variant): p.sparse_variable_ops + p.gpu_nondeterministic_ops
-        for p in probes
-        if p.sparse_variable_ops or p.gpu_nondeterministic_ops
+        (p.family, p.variant, field): getattr(p, field)
+        for p in smoke_probes.values()
+        for field, _, _ in bs.OP_CHECKS
+        if getattr(p, field)
     }
     assert flagged == {}
