@@ -4,7 +4,8 @@
 #   snakemake --cores all                       # paper scale (config/config.yaml)
 #   snakemake --cores all --config scale=quick  # every claim judgeable on a laptop CPU
 #
-# This file only includes the rules; see workflow/rules/*.smk.
+# This file only includes the rules (workflow/rules/*.smk); each family's code is a package,
+# scripts/theorydl/families/<family>/.
 
 from snakemake.utils import min_version
 

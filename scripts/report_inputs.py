@@ -1,13 +1,12 @@
 """Snakemake entry point: the report's generated LaTeX inputs (rule report_inputs)."""
 
-import importlib
 import json
 from pathlib import Path
 
 import pandas as pd
 
 from theorydl import costs, report
-from theorydl.config import FAMILIES
+from theorydl.config import FAMILIES, family_module
 from theorydl.job import log_to
 from theorydl.runs import atomic_write_text
 
@@ -23,8 +22,10 @@ values.update(report.claims_values(results))
 families = pd.read_csv(sm.input.runtime[0])
 values.update(report.runtime_values(families))
 claim_times = pd.read_csv(sm.input.runtime[1]).set_index("id").wall_s.map(costs.duration)
-for family, (_, analysis) in FAMILIES.items():
-    values.update(importlib.import_module(analysis).report_values(tables, sm.params.config[family]))
+for family in FAMILIES:
+    analysis = family_module(family, "analysis")
+    values.update(analysis.report_values(tables, sm.params.config[family]))
+    values.update(report.hparam_values(family, sm.params.variants[family]))
 atomic_write_text(Path(sm.output.values), report.values_tex(values))
 atomic_write_text(Path(sm.output.claims), report.claims_table_tex(results, claim_times.to_dict()))
 for family, path in zip(FAMILIES, sm.output.hparams, strict=True):

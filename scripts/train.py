@@ -1,18 +1,16 @@
-"""Snakemake entry point: train every seed of one variant of one family (rule <family>_train)."""
+"""Snakemake entry point of every training rule (``<family>_train``, ``sharing_train_<job>``):
+train each variant of the job, every seed, in this one process."""
 
-from pathlib import Path
-
-from theorydl.job import log_to, train_variant
+from theorydl.job import log_to, train_job, variant_runs
 
 sm = snakemake  # noqa: F821 (injected by Snakemake's script directive)
 log_to(sm.log[0])
-train_variant(
+train_job(
     family=sm.params.family,
-    variant=sm.wildcards.variant,
-    hparams=sm.params.hparams,
+    runs=variant_runs(
+        sm.params.variants, sm.params.hparams, sm.output.meta, sm.params.checkpoint_root
+    ),
     seeds=list(sm.params.seeds),
-    out_dirs=[Path(meta).parent for meta in sm.output.meta],
-    checkpoint_dir=sm.params.checkpoint_dir,
     checkpoint_seconds=sm.params.checkpoint_seconds,
     tf_threads=sm.params.tf_threads,
     jobs_per_gpu=sm.params.jobs_per_gpu,

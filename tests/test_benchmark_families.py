@@ -1,7 +1,7 @@
 """The family benchmark: its FLOP count, and that its three ways train the same model.
 
 No timing is asserted: every builder runs two steps, so that a broken benchmark fails here
-rather than minutes into ``python scripts/benchmark_families.py``.
+rather than minutes into ``python scripts/bench/benchmark_families.py``.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def test_engine_session_and_keras_train_the_same_model(tf, small, name):
 
 
 def test_the_baselines_sharing_units_are_the_familys(tf):
-    from theorydl import sharing
+    from theorydl.families.sharing import model as sharing
 
     x = tf.random.stateless_normal([4, 10, 10], seed=[0, 1])
     for architecture, shape in (("shared", [10]), ("local", [10, 10])):

@@ -84,6 +84,11 @@ BAD = [  # (key to change, bad value, what the message must contain)
     ("parity.hparams", {"subset_size": 40}, "subset_size must lie in [0, d=5], got 40"),
     ("parity.variant_hparams", {"d5": {"steps": 1.5}}, "'parity.variant_hparams.d5.steps'"),
     ("parity.variant_hparams", {"dd5": {"steps": 9}}, "'parity.variant_hparams.dd5' is not"),
+    (
+        "parity.variant_hparams",
+        {"d5": {"width_factor": 3}},
+        "width_factor differs between variants",
+    ),
     ("parity.gradient_variance.dims", [2, 3, 30], "'parity.gradient_variance.dims.2': value 30"),
     ("parity.colour", "red", "'parity.colour' is not a known setting"),
     ("parity.dims", DELETE, "'dims' is a required property"),
@@ -108,7 +113,7 @@ def test_bad_values_are_rejected_with_key_value_and_what_is_allowed(
 def test_schema_lists_exactly_the_dataclass_fields(repo, tf):
     import dataclasses
 
-    from theorydl.parity import ParityConfig
+    from theorydl.families.parity.spec import ParityConfig
 
     schema = tdl_config.load_schema(repo)
     fields = {f.name for f in dataclasses.fields(ParityConfig)}

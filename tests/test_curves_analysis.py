@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from theorydl import curves_analysis as ca
-from theorydl import curves_theory as ct
+from theorydl.families.curves import analysis as ca
+from theorydl.families.curves import theory as ct
 
 
 def test_the_paper_like_curves_are_found():
@@ -62,7 +62,8 @@ def aggregated(tf, tmp_path_factory):
     """Two learners trained briefly, then aggregated as the workflow does."""
     from dataclasses import asdict
 
-    from theorydl import curves, engine
+    from theorydl import engine
+    from theorydl.families.curves import model as curves
 
     root = tmp_path_factory.mktemp("curves")
     variants, run_dirs = {}, []

@@ -36,7 +36,7 @@ def test_quick_scale_trains_the_autoencoder_for_the_scripts_budget(repo, paper):
 
 
 def test_schema_lists_exactly_the_dataclass_fields(repo, tf):
-    from theorydl.curves import CurvesConfig
+    from theorydl.families.curves.spec import CurvesConfig
 
     schema = tdl_config.load_schema(repo)
     fields = {f.name for f in dataclasses.fields(CurvesConfig)} - {"learner"}  # the variant

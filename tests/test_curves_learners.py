@@ -11,7 +11,7 @@ SMALL = {"train_curves": 500, "validation_curves": 40, "eval_every": 25}
 
 @pytest.fixture(scope="module")
 def curves(tf):
-    from theorydl import curves
+    from theorydl.families.curves import model as curves
 
     return curves
 
@@ -61,13 +61,13 @@ def test_batches_are_pool_rows_drawn_by_seed_and_step(curves, tf):
         rows = {row.tobytes() for row in pool[seed]}
         assert all(row.tobytes() in rows for row in f[seed])  # drawn from that seed's pool
     assert len({row.tobytes() for row in f[0]}) > 90  # with replacement, from 500 curves
-    from theorydl.curves_theory import second_difference
+    from theorydl.families.curves.theory import second_difference
 
     assert np.allclose(second_difference(f), p, atol=1e-4)  # each target belongs to its curve
 
 
 def test_exact_weights_have_zero_loss_and_decode_exactly(curves, tf):
-    from theorydl.curves_theory import INVERSE_FILTER
+    from theorydl.families.curves.theory import INVERSE_FILTER
 
     fc = curves.make_task(config(curves, "fc"), [0])
     fc.weights.assign(fc.optimum[None])
@@ -86,7 +86,7 @@ def test_exact_weights_have_zero_loss_and_decode_exactly(curves, tf):
 
 
 def test_tf_and_numpy_relative_errors_agree(curves, tf):
-    from theorydl.curves_theory import relative_errors
+    from theorydl.families.curves.theory import relative_errors
 
     rng = np.random.default_rng(0)
     f = rng.normal(size=(2, 5, 30)).astype(np.float32)

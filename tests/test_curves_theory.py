@@ -4,7 +4,7 @@ and the condition numbers (Theorem 3, App. A.6)."""
 import numpy as np
 import pytest
 
-from theorydl import curves_theory as ct
+from theorydl.families.curves import theory as ct
 
 
 @pytest.mark.parametrize("n", [9, 20, 100])

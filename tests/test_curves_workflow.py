@@ -36,7 +36,8 @@ def test_every_curves_output_exists(smoke_run):
     for figure in ("curves_fig6_decoded", "curves_error_vs_steps", "curves_condition_numbers"):
         pdf, png = (results / "figures" / f"{figure}{s}" for s in (".pdf", ".png"))
         assert pdf.stat().st_size > 5000 and png.stat().st_size > 5000
-        assert b"figure_curves_" in png.read_bytes()
+        # The PNG names the function that drew it.
+        assert f"figures.py:{figure.removeprefix('curves_')}".encode() in png.read_bytes()
     assert (results / "report" / "generated" / "hparams_curves.tex").exists()
 
 

@@ -133,7 +133,7 @@ def test_killed_run_resumes_and_ends_with_the_same_numbers(tmp_path):
 
 def test_checkpoint_of_other_settings_is_not_resumed(tf, tmp_path):
     from theorydl import engine
-    from theorydl.parity import ParityConfig, ParityEnsemble
+    from theorydl.families.parity.model import ParityConfig, ParityEnsemble
 
     hparams = {"d": 5, "steps": 200, "eval_every": 50}
     cfg = ParityConfig(**hparams)
@@ -188,7 +188,7 @@ def test_diverged_seeds_are_marked_and_stop_the_job_early(tf, tmp_path):
 
 def test_snapshots_are_kept_at_their_steps(tf, tmp_path):
     from theorydl import engine
-    from theorydl.parity import ParityConfig, ParityEnsemble
+    from theorydl.families.parity.model import ParityConfig, ParityEnsemble
 
     class WithSnapshots(ParityEnsemble):
         def snapshot(self):

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from theorydl import flat_analysis as fa
+from theorydl.families.flat import analysis as fa
 
 
 def test_wilson_interval_matches_known_values():

@@ -75,7 +75,7 @@ def test_bad_values_are_rejected_with_key_value_and_what_is_allowed(
 
 
 def test_schema_lists_exactly_the_dataclass_fields_but_the_axis(repo, tf):
-    from theorydl.flat import FlatConfig
+    from theorydl.families.flat.spec import FlatConfig
 
     schema = tdl_config.load_schema(repo)
     fields = {f.name for f in dataclasses.fields(FlatConfig)} - {"method"}

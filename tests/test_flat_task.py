@@ -9,7 +9,7 @@ import pytest
 
 @pytest.fixture(scope="module")
 def flat(tf):
-    from theorydl import flat
+    from theorydl.families.flat import model as flat
 
     return flat
 
@@ -291,10 +291,12 @@ def test_config_rejects_bad_values(flat):
 
 
 def test_check_config_names_the_key(flat):
+    from theorydl.families.flat import spec
+
     block = {"seeds": [0, 1], "figure7_seed": 5, "hparams": {}, "variant_hparams": {}}
     resolved = {m: {"step_set": "authors", "input_dim": 100} for m in flat.METHODS}
-    problems = flat.check_config(block, resolved)
+    problems = spec.check_config(block, resolved)
     assert len(problems) == 1 and "flat.figure7_seed" in problems[0] and "5" in problems[0]
     resolved["e2e"] = {"step_set": "paper", "input_dim": 100}
-    problems = flat.check_config({**block, "figure7_seed": None}, resolved)
+    problems = spec.check_config({**block, "figure7_seed": None}, resolved)
     assert len(problems) == 1 and "step_set" in problems[0]

@@ -89,9 +89,10 @@ def test_forward_only_learns_through_the_flat_step(tf, tmp_path):
 
 
 def test_test_costs_are_measured_for_every_method(tf):
-    from theorydl import flat
+    from theorydl.families.flat import model as flat
+    from theorydl.families.flat import theory
 
     configs = {m: flat.FlatConfig(method=m, eval_samples=256) for m in METHODS}
-    costs = flat.measure_test_costs(configs, seed=0, rounds=3)
+    costs = theory.measure_test_costs(configs, seed=0, rounds=3)
     assert set(costs) == set(METHODS)
     assert all(0 < seconds < 1e-2 for seconds in costs.values())

@@ -42,7 +42,8 @@ def test_every_flat_output_exists(smoke_run):
     for figure in ("flat_fig7_step_function", "flat_training_curves"):
         pdf, png = (results / "figures" / f"{figure}{s}" for s in (".pdf", ".png"))
         assert pdf.stat().st_size > 5000 and png.stat().st_size > 5000
-        assert b"figure_flat_" in png.read_bytes()  # the PNG names the script that drew it
+        # The PNG names the function that drew it.
+        assert f"families/flat/figures.py:{figure[5:]}".encode() in png.read_bytes()
 
 
 def test_tables_hold_one_row_per_method_and_seed(smoke_run):

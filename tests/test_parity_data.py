@@ -6,7 +6,7 @@ import pytest
 
 @pytest.fixture(scope="module")
 def parity(tf):
-    from theorydl import parity
+    from theorydl.families.parity import model as parity
 
     return parity
 

@@ -6,7 +6,7 @@ import pytest
 
 @pytest.fixture(scope="module")
 def theory(tf):
-    from theorydl import parity_theory
+    from theorydl.families.parity import theory as parity_theory
 
     return parity_theory
 
@@ -25,7 +25,7 @@ def test_lemma3_network_computes_every_parity_exactly(theory, d):
 
 def test_lemma3_network_fits_in_the_trained_architecture(theory, tf):
     """Loaded into the d → 10d → 1 ensemble the parity runs train, the construction is exact."""
-    from theorydl.parity import ParityConfig, ParityEnsemble
+    from theorydl.families.parity.model import ParityConfig, ParityEnsemble
 
     d = 9
     net = ParityEnsemble(ParityConfig(d=d), seeds=[0])
@@ -64,7 +64,7 @@ def test_variance_obeys_the_bound_and_halves_per_bit(theory):
 
 
 def test_per_example_gradients_match_autodiff(theory, tf):
-    from theorydl.parity import ParityConfig, ParityEnsemble
+    from theorydl.families.parity.model import ParityConfig, ParityEnsemble
 
     net = ParityEnsemble(ParityConfig(d=4), seeds=[3])
     x = theory.all_inputs(4)

@@ -1,6 +1,7 @@
 """Device claims (distinct GPUs for concurrent jobs, none on CPU machines, none under SLURM)
 and the GPU utilization sampler."""
 
+import ast
 import os
 import subprocess
 import sys
@@ -83,17 +84,21 @@ def test_gpu_monitor_without_a_gpu_or_without_nvidia_smi_says_so(tmp_path):
     assert monitor.summary() == {"gpu": "0", "utilization_pct": None, "samples": 0}
 
 
-def test_every_job_script_that_uses_tensorflow_claims_a_gpu_or_hides_them():
-    """A job script that sets TensorFlow up without either would land on GPU 0 of a GPU machine,
+def test_every_job_that_uses_tensorflow_claims_a_gpu_or_hides_them():
+    """A job that sets TensorFlow up without either would land on GPU 0 of a GPU machine,
     beside the jobs that claimed it and unaccounted for by Snakemake's gpu resource."""
     scripts = runtime.REPO_ROOT / "scripts"
+    job = (scripts / "theorydl" / "job.py").read_text()  # every training job
+    assert 0 <= job.index("claim_gpu(") < job.index("setup_tensorflow(")
+    theory = (scripts / "theory.py").read_text()  # every theory job, before its module loads
+    assert 0 <= theory.index("claim_gpu(") < theory.index("import_module(")
+    # Figures take no gpu slot: a figure function that sets TensorFlow up hides the GPUs first.
     checked = 0
-    for script in sorted(scripts.glob("*.py")):
-        text = script.read_text()
-        if "snakemake  # noqa" not in text or "setup_tensorflow" not in text:
-            continue  # not a Snakemake job, or no TensorFlow of its own
-        setup = text.index("setup_tensorflow(sm.")
-        decided = [text.find(call) for call in ("claim_gpu(", "hide_gpus(")]
-        assert any(0 <= at < setup for at in decided), f"{script.name} picks no device first"
-        checked += 1
-    assert checked >= 6  # train_sharing, the SNR, three theory checks, tuples' examples
+    for figures in sorted((scripts / "theorydl" / "families").glob("*/figures.py")):
+        source = figures.read_text()
+        for node in ast.parse(source).body:
+            text = ast.get_source_segment(source, node) or ""
+            if isinstance(node, ast.FunctionDef) and "setup_tensorflow(" in text:
+                assert 0 <= text.find("hide_gpus(") < text.index("setup_tensorflow("), node.name
+                checked += 1
+    assert checked >= 1  # tuples' example images

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from theorydl import sharing_analysis as analysis
+from theorydl.families.sharing import analysis
 
 
 def runs_table(rows):

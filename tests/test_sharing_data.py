@@ -9,9 +9,16 @@ import pytest
 
 @pytest.fixture(scope="module")
 def sharing(tf):
-    from theorydl import sharing
+    from theorydl.families.sharing import model as sharing
 
     return sharing
+
+
+@pytest.fixture(scope="module")
+def spec():
+    from theorydl.families.sharing import spec
+
+    return spec
 
 
 def all_signs(k: int) -> np.ndarray:
@@ -186,8 +193,8 @@ BLOCK = {
 }
 
 
-def test_variants_are_named_once_and_jobs_cover_each_once(sharing):
-    variants = sharing.variants(BLOCK)
+def test_variants_are_named_once_and_jobs_cover_each_once(spec):
+    variants = spec.variants(BLOCK)
     assert "mixed-w2-c1-known-shared" in variants  # in curves and both sweeps: once
     assert variants["mixed-w1-c1-known-local"] == {
         "target": "mixed",
@@ -201,7 +208,7 @@ def test_variants_are_named_once_and_jobs_cover_each_once(sharing):
     assert variants["digits-mixed-w2-c1-known-local"]["patches"] == "digits"
     # 2 targets × 2 g × 2 arch + ω=1 (2) + C=5 (2) + Walsh (2) + digits (2)
     assert len(variants) == 16
-    jobs = sharing.jobs(BLOCK)
+    jobs = spec.jobs(BLOCK)
     listed = [v for members in jobs.values() for v in members]
     assert sorted(listed) == sorted(variants)
     assert jobs["omega_sweep_mixed_known"] == [
@@ -213,18 +220,18 @@ def test_variants_are_named_once_and_jobs_cover_each_once(sharing):
     assert all(name.isidentifier() for name in jobs)  # they become rule names
 
 
-def test_config_cross_checks(sharing):
+def test_config_cross_checks(spec):
     bad = {**BLOCK, "walsh": {**BLOCK["walsh"], "curve_dim": 20}}
-    assert any("curve_dim': value 20" in p for p in sharing.check_config(bad, {}))
+    assert any("curve_dim': value 20" in p for p in spec.check_config(bad, {}))
     assert any(
         "lacks shared or local" in p
-        for p in sharing.check_config({**BLOCK, "architectures": ["shared", "dense"]}, {})
+        for p in spec.check_config({**BLOCK, "architectures": ["shared", "dense"]}, {})
     )
-    assert sharing.check_config(BLOCK, {}) == []
+    assert spec.check_config(BLOCK, {}) == []
 
 
-def test_variant_names_spell_their_setting(sharing):
-    name = sharing.variant_name
+def test_variant_names_spell_their_setting(spec):
+    name = spec.variant_name
     assert name({"target": "low", "g": "known", "architecture": "dense"}) == "low-known-dense"
     assert (
         name({"target": "high", "omega": 0.5, "g": "learned", "architecture": "local"})

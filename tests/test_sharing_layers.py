@@ -7,7 +7,7 @@ import pytest
 
 @pytest.fixture(scope="module")
 def sharing(tf):
-    from theorydl import sharing
+    from theorydl.families.sharing import model as sharing
 
     return sharing
 

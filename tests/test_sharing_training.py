@@ -13,7 +13,8 @@ SMALL = {"train_examples": 500, "eval_examples": 200, "epochs": 4}
 
 def train(tmp: Path, seeds, variant="mixed-w2-c1-known-local", **hparams):
     """Train through the family's ``run`` as a training job does; return {seed: run dir}."""
-    from theorydl import engine, sharing
+    from theorydl import engine
+    from theorydl.families.sharing import model as sharing
 
     dirs = {s: tmp / f"seed{s}" for s in seeds}
     ctx = engine.RunContext("sharing", variant, dirs, tmp / "ckpt", 3600.0, 1)

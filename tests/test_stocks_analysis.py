@@ -6,7 +6,7 @@ import pytest
 
 from theorydl import claims as tdl_claims
 from theorydl import config as tdl_config
-from theorydl import stocks_analysis as analysis
+from theorydl.families.stocks import analysis
 
 
 def test_first_step_at_most_is_censored_when_never_reached():

@@ -6,7 +6,7 @@ import pytest
 
 @pytest.fixture(scope="module")
 def stocks(tf):
-    from theorydl import stocks
+    from theorydl.families.stocks import model as stocks
 
     return stocks
 

@@ -14,7 +14,7 @@ D, K, SEED = 4, 5, 0
 
 @pytest.fixture(scope="module")
 def stocks(tf):
-    from theorydl import stocks
+    from theorydl.families.stocks import model as stocks
 
     return stocks
 
@@ -101,7 +101,7 @@ def test_closed_form_second_moments_match_enumeration(stocks, net, gradients, tf
 
 
 def test_per_example_norms_from_the_logits_equal_full_gradients(net, every_sample, gradients, tf):
-    from theorydl.stocks_theory import per_example_gradient_norms
+    from theorydl.families.stocks.theory import per_example_gradient_norms
 
     x, y, z = every_sample
     e2e, dec = gradients
@@ -126,7 +126,7 @@ def test_training_batches_give_unbiased_gradients(stocks, net, tf, method):
 
 
 def test_second_moment_ratio_is_about_k_at_initialization(tf):
-    from theorydl.stocks_theory import initial_moments
+    from theorydl.families.stocks.theory import initial_moments
 
     for k in (2, 50):
         result = initial_moments(d=200, k=k, seed=0, samples=4000)

@@ -29,7 +29,8 @@ def test_every_stocks_output_exists(smoke_run):
     for figure in ("stocks_fig4_loss", "stocks_moment_ratio"):
         pdf, png = (results / "figures" / f"{figure}{s}" for s in (".pdf", ".png"))
         assert pdf.stat().st_size > 5000 and png.stat().st_size > 5000
-        assert b"figure_stocks_" in png.read_bytes()  # the PNG names the script that drew it
+        # The PNG names the function that drew it.
+        assert f"families/stocks/figures.py:{figure[7:]}".encode() in png.read_bytes()
     assert (results / "report" / "generated" / "hparams_stocks.tex").stat().st_size > 0
 
 
@@ -74,5 +75,5 @@ def test_report_has_the_stocks_section(smoke_run):
     text = " ".join(page.extract_text() for page in reader.pages)
     assert "End-to-end vs decomposition: the stocks task" in text
     assert "dec_vs_e2e_stocks.py" in text  # the setup names the authors' script
-    for rule in ("stocks_figure_loss", "stocks_figure_moments", "stocks_aggregate"):
+    for rule in ("stocks_figure_fig4_loss", "stocks_figure_moment_ratio", "stocks_aggregate"):
         assert f"Made by rule {rule}" in text

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from theorydl import tuples_analysis as analysis
+from theorydl.families.tuples import analysis
 from theorydl.runs import Run
 
 

@@ -47,7 +47,7 @@ def tuples_claims(repo):
 def test_each_scale_runs_what_its_claims_need(repo, paper, tf, scale):
     resolved = resolve(repo, paper, scale)
     variants = resolved["_variants"]["tuples"]
-    from theorydl.tuples_snr import CHUNK_IMAGES, SnrConfig
+    from theorydl.families.tuples.spec import CHUNK_IMAGES, SnrConfig
 
     images = SnrConfig(**resolved["tuples"]["snr"]["hparams"]).images
     judged = set()
@@ -68,8 +68,7 @@ def test_each_scale_runs_what_its_claims_need(repo, paper, tf, scale):
 
 
 def test_schema_lists_exactly_the_dataclass_fields(repo, tf):
-    from theorydl.tuples import TuplesConfig
-    from theorydl.tuples_snr import SnrConfig
+    from theorydl.families.tuples.spec import SnrConfig, TuplesConfig
 
     schema = tdl_config.load_schema(repo)["definitions"]
     axes = {"k", "method"}  # each variant's own, set by tuples.ks and tuples.methods

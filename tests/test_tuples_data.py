@@ -6,7 +6,7 @@ import pytest
 
 @pytest.fixture(scope="module")
 def tuples(tf):
-    from theorydl import tuples
+    from theorydl.families.tuples import model as tuples
 
     return tuples
 
@@ -101,9 +101,11 @@ def test_bad_settings_are_rejected(tuples):
         tuples.TuplesConfig(batch_size=200, train_pool=100)
 
 
-def test_variants_are_one_per_method_and_k(tuples):
+def test_variants_are_one_per_method_and_k():
+    from theorydl.families.tuples.spec import variants
+
     block = {"methods": ["e2e", "dec"], "ks": [1, 3]}
-    assert tuples.variants(block) == {
+    assert variants(block) == {
         "e2e-k1": {"method": "e2e", "k": 1},
         "e2e-k3": {"method": "e2e", "k": 3},
         "dec-k1": {"method": "dec", "k": 1},

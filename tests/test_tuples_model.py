@@ -11,7 +11,7 @@ TINY = {"k": 2, "batch_size": 8, "steps": 30, "eval_every": 10, "test_tuples": 4
 
 @pytest.fixture(scope="module")
 def tuples(tf):
-    from theorydl import tuples
+    from theorydl.families.tuples import model as tuples
 
     return tuples
 

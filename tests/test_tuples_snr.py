@@ -6,9 +6,9 @@ import pytest
 
 @pytest.fixture(scope="module")
 def snr(tf):
-    from theorydl import tuples_snr
+    from theorydl.families.tuples import theory
 
-    return tuples_snr
+    return theory
 
 
 def moments_of(snr, grads, batch_size=1):
@@ -66,7 +66,13 @@ def test_without_signal_the_estimate_averages_one_over_n(snr):
 
 @pytest.mark.parametrize("dec_loss", ["first", "all"])
 def test_per_tuple_gradients_equal_autodiff(snr, tf, dec_loss):
-    from theorydl.tuples import ImageScorer, ParityHead, hinge, sample_tuples, tuple_labels
+    from theorydl.families.tuples.model import (
+        ImageScorer,
+        ParityHead,
+        hinge,
+        sample_tuples,
+        tuple_labels,
+    )
 
     k, n = 3, 5
     scorer, head = ImageScorer([4]), ParityHead(k, [4])

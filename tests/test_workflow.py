@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -32,7 +33,8 @@ def test_every_expected_output_exists(smoke_run):
     for figure in ("parity_fig1_accuracy", "parity_steps_to_99", "parity_gradient_variance"):
         pdf, png = (results / "figures" / f"{figure}{s}" for s in (".pdf", ".png"))
         assert pdf.stat().st_size > 5000 and png.stat().st_size > 5000
-        assert b"figure_parity_" in png.read_bytes()  # the PNG names the script that drew it
+        # The PNG names the function that drew it.
+        assert f"families/parity/figures.py:{figure[7:]}".encode() in png.read_bytes()
     for rule in ("train_d5", "train_d10", "gradient_variance"):
         assert (results / "benchmarks" / "parity" / f"{rule}.tsv").exists()
     assert not (results / "checkpoints" / "parity" / "d5").exists()
@@ -161,18 +163,92 @@ def planned_jobs(done) -> dict[str, int]:
     return counts
 
 
-def test_editing_a_family_module_reruns_that_family_only(smoke_run, tmp_path):
+def planned_after_edit(smoke_run, tmp_path, relative, old=None, new=None) -> dict[str, int]:
+    """Rule → job count that a dry run plans after one edit of a file in a finished smoke run:
+    ``old`` replaced by ``new``, or by default a statement that changes nothing appended."""
     workdir = shutil.copytree(smoke_run, tmp_path / "repo", symlinks=True)
-    module = workdir / "scripts" / "theorydl" / "flat.py"
-    module.write_text(module.read_text() + "\n# an edit of the flat family's code\n")
+    source = workdir / relative
+    text = source.read_text()
+    if old is None:
+        edited = text + "\n_NO_OP = None  # an edit that changes no result\n"
+    else:
+        assert text.count(old) == 1, f"{old!r} is not unique in {relative}"
+        edited = text.replace(old, new)
+    source.write_text(edited)
     done = snakemake(workdir, "--cores", "1", *SMOKE, "--dry-run")
     assert done.returncode == 0, done.stderr[-3000:]
-    planned = planned_jobs(done)
-    training = {r for r in planned if r.endswith("_train") or "_train_" in r}
-    assert training == {"flat_train"}
+    return planned_jobs(done) if "Nothing to be done" not in done.stdout else {}
+
+
+def training_rules(planned):
+    return {r for r in planned if r.endswith("_train") or "_train_" in r}
+
+
+REPORT_RULES = {"all", "manifest", "report_pdf"}
+
+
+def test_a_finished_run_plans_nothing(smoke_run, tmp_path):
+    assert planned_after_edit(smoke_run, tmp_path, "README.md", "# theorydl", "# theorydl") == {}
+
+
+def test_editing_a_family_module_reruns_that_family_only(smoke_run, tmp_path):
+    planned = planned_after_edit(smoke_run, tmp_path, "scripts/theorydl/families/flat/model.py")
+    assert training_rules(planned) == {"flat_train"}
     assert planned["flat_train"] == 4  # every flat variant, no other family's
-    assert {"flat_aggregate", "claims", "report_pdf"} <= set(planned)
+    assert {"flat_aggregate", "claims"} <= set(planned)
     assert not any(r.startswith(("parity_", "tuples_", "sharing_", "curves_")) for r in planned)
+
+
+def test_editing_the_plot_style_redraws_every_figure_and_trains_nothing(smoke_run, tmp_path):
+    planned = planned_after_edit(smoke_run, tmp_path, "scripts/theorydl/plotting.py")
+    figures = {
+        "{}_figure_{}".format(*pdf.stem.split("_", 1))
+        for pdf in (smoke_run / "results" / "figures").glob("*.pdf")
+    }
+    assert len(figures) >= 17
+    assert {r: n for r, n in planned.items() if r in figures} == dict.fromkeys(figures, 1)
+    assert set(planned) - figures <= REPORT_RULES
+
+
+def test_editing_the_claims_code_rejudges_and_trains_nothing(smoke_run, tmp_path):
+    planned = planned_after_edit(smoke_run, tmp_path, "scripts/theorydl/claims.py")
+    assert "claims" in planned
+    assert set(planned) <= {"claims", "costs", "report_inputs"} | REPORT_RULES
+
+
+def test_editing_the_random_streams_retrains_every_job(smoke_run, tmp_path):
+    planned = planned_after_edit(smoke_run, tmp_path, "scripts/theorydl/runtime.py")
+    jobs = sorted((smoke_run / "results" / "benchmarks").glob("*/train_*.tsv"))
+    assert sum(planned[r] for r in training_rules(planned)) == len(jobs) >= 40
+
+
+def test_editing_one_figure_redraws_that_figure_alone(smoke_run, tmp_path):
+    planned = planned_after_edit(
+        smoke_run,
+        tmp_path,
+        "scripts/theorydl/families/parity/figures.py",
+        "pd.read_csv(inputs.curves)",
+        'pd.read_csv(inputs.curves, sep=",")',
+    )
+    assert set(planned) - REPORT_RULES == {"parity_figure_fig1_accuracy"}
+
+
+def test_parsing_the_workflow_imports_no_tensorflow(tmp_path):
+    workdir = fresh_copy(tmp_path / "repo")
+    probe = (
+        "import sys\n"
+        "from snakemake.cli import main\n"
+        "try:\n"
+        "    main(['--dry-run', '--cores', '1', '--config', 'scale=smoke', '--quiet', 'all'])\n"
+        "except SystemExit as stop:\n"
+        "    assert stop.code in (0, None), stop.code\n"
+        "print('tensorflow' in sys.modules, 'theorydl.families.parity.spec' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=workdir, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "False True"
 
 
 def test_cores_do_not_change_the_numbers(smoke_run, tmp_path):

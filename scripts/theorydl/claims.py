@@ -31,7 +31,6 @@ REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
 NOT_JUDGED = "not judged at this scale"
 NOT_EVALUATED = "not evaluated"
-VERDICTS = (REPRODUCED, NOT_REPRODUCED, NOT_JUDGED, NOT_EVALUATED)
 
 STATISTICS = {"median": np.median, "mean": np.mean, "min": np.min, "max": np.max}
 SYMBOLS = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "within": "within"}

@@ -7,9 +7,9 @@ checked against ``workflow/schemas/config.schema.yaml`` and then against the rul
 cannot state (cross-field checks, the hyperparameter dataclasses). Every problem found is
 reported at once, each naming the key, the value and what is allowed.
 
-Hyperparameter *values* have one home: the dataclass of the family (the authors' defaults).
-A family block may override them for all its variants (``hparams``) or for one
-(``variant_hparams``); the variant's own axis (``d`` for parity) comes from the family module.
+Hyperparameter *values* have one home: the dataclass in the family's spec (the authors'
+defaults). A family block may override them for all its variants (``hparams``) or for one
+(``variant_hparams``); the variant's own axis (``d`` for parity) comes from the spec.
 """
 
 from __future__ import annotations
@@ -26,30 +26,36 @@ import jsonschema
 import yaml
 
 SCALES = ("paper", "quick", "smoke")
-# Family name → (experiment module, analysis module). Adding a family adds a line here, a
-# schema in workflow/schemas/families/, a rules file, a config block, figures and claims.
-FAMILIES = {"parity": ("theorydl.parity", "theorydl.parity_analysis")}
-FAMILIES["tuples"] = ("theorydl.tuples", "theorydl.tuples_analysis")
-FAMILIES["stocks"] = ("theorydl.stocks", "theorydl.stocks_analysis")
-FAMILIES["curves"] = ("theorydl.curves", "theorydl.curves_analysis")
-FAMILIES["flat"] = ("theorydl.flat", "theorydl.flat_analysis")
-FAMILIES["sharing"] = ("theorydl.sharing", "theorydl.sharing_analysis")
+# The experiment families, each a package theorydl/families/<name>/ (README: "Adding a family").
+FAMILIES = ("parity", "tuples", "stocks", "curves", "flat", "sharing")
+# The modules of a family's package; spec is what the workflow reads when it parses, the others
+# run inside jobs (model and theory import TensorFlow).
+FAMILY_PARTS = ("spec", "model", "analysis", "figures")
 
 
 class ConfigError(ValueError):
     """One or more invalid configuration values; the message lists every one."""
 
 
-def family_module(name: str) -> ModuleType:
-    """The module of an experiment family (imported on demand: it imports TensorFlow)."""
-    return importlib.import_module(FAMILIES[name][0])
+def family_module(name: str, part: str = "spec") -> ModuleType:
+    """A module of a family's package: its ``spec`` (no TensorFlow) unless ``part`` says which."""
+    if name not in FAMILIES:
+        raise KeyError(f"unknown family {name!r}; known: {', '.join(FAMILIES)}")
+    return importlib.import_module(f"theorydl.families.{name}.{part}")
+
+
+def family_jobs(name: str, block: dict[str, Any]) -> dict[str, list[str]] | None:
+    """A family's training jobs (job name → variants trained in it), or None where every variant
+    is a job of its own (the spec defines no ``jobs``)."""
+    spec = family_module(name)
+    return spec.jobs(block) if hasattr(spec, "jobs") else None
 
 
 def known_tables() -> dict[str, list[str]]:
     """Every aggregated table the families write, with its columns (what claims may name)."""
     tables: dict[str, list[str]] = {}
-    for _, analysis in FAMILIES.values():
-        tables.update(importlib.import_module(analysis).TABLES)
+    for name in FAMILIES:
+        tables.update(family_module(name).TABLES)
     return tables
 
 

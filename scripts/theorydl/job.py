@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import importlib
 import logging
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from theorydl.runs import parse_run_dir
 
 
 def log_to(path: str | Path) -> None:
@@ -41,22 +45,68 @@ def log_to(path: str | Path) -> None:
     sys.excepthook = report_failure
 
 
-@contextlib.contextmanager
-def native_stderr_silenced() -> Iterator[None]:
-    """Silence what C++ libraries write to fd 2 (TensorFlow's start-up notes) for a moment.
+@dataclasses.dataclass(frozen=True)
+class VariantRuns:
+    """Where one variant of a training job writes: a run directory per seed, a checkpoint one."""
 
-    Python exceptions raised inside still propagate and are printed after fd 2 is restored.
+    variant: str
+    hparams: Mapping[str, Any]
+    out_dirs: Mapping[int, Path]
+    checkpoint_dir: Path
+
+
+def train_job(
+    family: str,
+    runs: Sequence[VariantRuns],
+    seeds: Sequence[int],
+    checkpoint_seconds: float,
+    tf_threads: int,
+    jobs_per_gpu: int = 1,
+    use_gpu: bool = True,
+    lock_dir: str | Path = ".snakemake/gpu-locks",
+    extra_meta: Mapping[str, Any] | None = None,
+) -> None:
+    """Train every seed of each variant in ``runs``, of one family, in this process (one job).
+
+    Claims a GPU if there is one and sets TensorFlow up (threads, determinism) once; then each
+    variant, one after another, trains all its seeds through the family model's ``run``.
     """
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+    from theorydl import runtime
+
+    # The device is chosen before TensorFlow is imported: it reads CUDA_VISIBLE_DEVICES once.
+    runtime.claim_gpu(Path(lock_dir), jobs_per_gpu, wanted=use_gpu)
+    runtime.setup_tensorflow(tf_threads)
+
+    from theorydl import engine
+
+    model = importlib.import_module(f"theorydl.families.{family}.model")
+    for each in runs:
+        ctx = engine.RunContext(
+            family=family,
+            variant=each.variant,
+            out_dirs=dict(each.out_dirs),
+            checkpoint_dir=each.checkpoint_dir,
+            checkpoint_seconds=checkpoint_seconds,
+            threads=tf_threads,
+            extra_meta=dict(extra_meta or {}),
+        )
+        if len(runs) > 1:
+            print(f"training {each.variant} ({len(seeds)} seeds)", flush=True)
+        model.run(model.Config(**each.hparams), list(seeds), ctx)
+
+
+def variant_runs(
+    variants: Sequence[str],
+    hparams: Mapping[str, Mapping[str, Any]],
+    meta_files: Sequence[str | Path],
+    checkpoint_root: str | Path,
+) -> list[VariantRuns]:
+    """The runs of a workflow job, from its outputs (``.../<variant>/seed<N>/meta.json``)."""
+    out_dirs: dict[str, dict[int, Path]] = {v: {} for v in variants}
+    for meta in map(Path, meta_files):
+        variant, seed = parse_run_dir(meta.parent)
+        out_dirs[variant][seed] = meta.parent
+    return [VariantRuns(v, hparams[v], out_dirs[v], Path(checkpoint_root) / v) for v in variants]
 
 
 def train_variant(
@@ -68,32 +118,9 @@ def train_variant(
     checkpoint_dir: str | Path,
     checkpoint_seconds: float,
     tf_threads: int,
-    jobs_per_gpu: int = 1,
-    use_gpu: bool = True,
-    lock_dir: str | Path = ".snakemake/gpu-locks",
-    extra_meta: Mapping[str, Any] | None = None,
+    **options: Any,
 ) -> None:
-    """Train every seed of one variant of one family in this process (one training job).
-
-    Claims a GPU if there is one, sets TensorFlow up (threads, determinism), then hands the
-    family's ``run`` a :class:`theorydl.engine.RunContext`.
-    """
-    from theorydl import runtime
-
-    # The device is chosen before TensorFlow is imported: it reads CUDA_VISIBLE_DEVICES once.
-    runtime.claim_gpu(Path(lock_dir), jobs_per_gpu, wanted=use_gpu)
-    runtime.setup_tensorflow(tf_threads)
-
-    from theorydl import config, engine
-
-    module = config.family_module(family)
-    ctx = engine.RunContext(
-        family=family,
-        variant=variant,
-        out_dirs={seed: Path(d) for seed, d in zip(seeds, out_dirs, strict=True)},
-        checkpoint_dir=Path(checkpoint_dir),
-        checkpoint_seconds=checkpoint_seconds,
-        threads=tf_threads,
-        extra_meta=dict(extra_meta or {}),
-    )
-    module.run(module.Config(**hparams), list(seeds), ctx)
+    """Train one variant with its run and checkpoint directories given (tests and benchmarks)."""
+    dirs = {seed: Path(d) for seed, d in zip(seeds, out_dirs, strict=True)}
+    runs = [VariantRuns(variant, hparams, dirs, Path(checkpoint_dir))]
+    train_job(family, runs, seeds, checkpoint_seconds, tf_threads, **options)

@@ -46,10 +46,11 @@ def use_style() -> None:
 
 
 def save_figure(
-    fig: plt.Figure, outputs: Sequence[str | Path], script: str, inputs: Sequence
+    fig: plt.Figure, outputs: Sequence[str | Path], made_by: str, inputs: Sequence
 ) -> None:
-    """Save ``fig`` to every path in ``outputs`` (by suffix), stamped with what made it."""
-    source = f"theorydl-artifact {__version__} ({git_commit()}): {Path(script).name}"
+    """Save ``fig`` to every path in ``outputs`` (by suffix), stamped with ``made_by`` (the code
+    that drew it) and the ``inputs`` it read."""
+    source = f"theorydl-artifact {__version__} ({git_commit()}): {made_by}"
     sources = ", ".join(str(p) for p in inputs)
     for path in map(Path, outputs):
         if path.suffix == ".pdf":

@@ -143,6 +143,26 @@ def hparams_table_tex(variants: Mapping[str, Mapping[str, Any]], long_after: int
     return "\n".join(lines) + "\n"
 
 
+def hparam_values(family: str, variants: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Every resolved hyperparameter of a family as a report value, so that prose restating a
+    setting quotes the run's own: ``<family>.hp.<variant>.<name>`` for every variant, and
+    ``<family>.hp.<name>`` where all variants share the value (``_`` written as ``-``).
+
+    A key that a configuration cannot fill (a shared key once one variant overrides it) stops
+    the LaTeX build with its name, rather than printing a number the run did not use.
+    """
+    frame = pd.DataFrame.from_dict(variants, orient="index")
+    values: dict[str, Any] = {}
+    for column in frame.columns:
+        name = column.replace("_", "-")
+        shown = frame[column].map(_show)
+        if shown.nunique() == 1:
+            values[f"{family}.hp.{name}"] = shown.iloc[0]
+        for variant, value in shown.items():
+            values[f"{family}.hp.{str(variant).replace('_', '-')}.{name}"] = value
+    return values
+
+
 def _show(value: Any) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "none"

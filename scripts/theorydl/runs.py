@@ -36,11 +36,6 @@ class CorruptRunError(ValueError):
         self.path = path
 
 
-def run_dir(results: Path, family: str, variant: str, seed: int) -> Path:
-    """Directory of one seed of one variant."""
-    return Path(results) / "runs" / family / variant / f"seed{seed}"
-
-
 def parse_run_dir(directory: Path) -> tuple[str, int]:
     """(variant, seed) of a run directory ``.../<variant>/seed<N>``."""
     directory = Path(directory)
@@ -82,6 +77,20 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Text flavour of :func:`atomic_write_bytes`."""
     atomic_write_bytes(path, text.encode())
+
+
+def write_job_outputs(
+    tables: Mapping[str | Path, pd.DataFrame],
+    meta_path: str | Path,
+    meta: Mapping[str, Any],
+    float_format: str = "%.12g",
+) -> None:
+    """A job's tables as CSV, then its ``meta.json`` last, each atomically: a job killed half-way
+    never leaves a set of outputs that looks complete (the theory and cost-measurement jobs)."""
+    for path, table in tables.items():
+        csv = table.to_csv(index=False, float_format=float_format, lineterminator="\n")
+        atomic_write_text(path, csv)
+    atomic_write_text(meta_path, json.dumps(meta, indent=2, sort_keys=True) + "\n")
 
 
 def metrics_csv(metrics: pd.DataFrame) -> str:

@@ -15,6 +15,8 @@ rule claims:
         ),
         md=f"{RESULTS}/claims.md",
         tex=f"{RESULTS}/claims.tex",
+    params:
+        code=code_digest("scripts/judge_claims.py"),
     log:
         f"{LOGS}/claims.log",
     conda:

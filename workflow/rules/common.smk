@@ -1,7 +1,6 @@
-# Shared by every rules file: config resolution and validation, target lists, GPU detection.
+# Shared by every rules file: config resolution and validation, target lists, GPU detection,
+# code digests, and the helpers that define every family's training, aggregate and figure rules.
 
-import hashlib
-import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -11,15 +10,11 @@ from snakemake.exceptions import WorkflowError
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+# Parsing imports only specs (no TensorFlow, no pandas): jobs alone import the models.
 from theorydl import claims as tdl_claims  # noqa: E402
+from theorydl import code_digest as tdl_code  # noqa: E402
 from theorydl import config as tdl_config  # noqa: E402
 from theorydl import runtime as tdl_runtime  # noqa: E402
-from theorydl.job import native_stderr_silenced  # noqa: E402
-
-# The family modules import TensorFlow, whose C++ start-up notes would clutter every run's output.
-with native_stderr_silenced():
-    for _family in tdl_config.FAMILIES:
-        tdl_config.family_module(_family)
 
 ROOT = Path(workflow.basedir)
 RESULTS = "results"
@@ -63,7 +58,8 @@ wildcard_constraints:
     variant=r"[A-Za-z0-9_.-]+",
 
 
-# Each family's rules file registers what it delivers: {"figures": [...], "tex_tables": [...]}.
+# What each family delivers, {"figures": [...], "tex_tables": [...]}, filled in by the helpers
+# below as its rules file defines its aggregate and figure rules.
 FAMILY_OUTPUTS = {}
 
 
@@ -80,44 +76,198 @@ def all_run_files(family, name):
     return [f for v in VARIANTS[family] for f in run_files(family, v, name)]
 
 
-def code_version(*modules):
-    """A digest of the source of the given theorydl modules.
+def code_digest(*entries, function=None):
+    """The digest of the code a job runs (see theorydl.code_digest): the import closure of its
+    entry script and of the modules it dispatches to, paths relative to the repository.
 
-    Snakemake reruns a job when its script file changes, but not when a module that the script
-    imports does; as a param, this digest makes an edit of the code behind a job rerun it (and
-    only the jobs that use that code).
+    As a param, it makes an edit of that code rerun the job, and only the jobs that run it.
     """
-    digest = hashlib.sha256()
-    for module in modules:
-        digest.update(Path(importlib.util.find_spec(f"theorydl.{module}").origin).read_bytes())
-    return digest.hexdigest()[:16]
+    return tdl_code.digest(
+        *(ROOT / e for e in entries),
+        function=None if function is None else (ROOT / function[0], function[1]),
+    )
+
+
+def family_file(family, part):
+    """A module of a family's package (spec, model, analysis, theory, figures), from the root."""
+    return f"scripts/theorydl/families/{family}/{part}.py"
+
+
+def shared_hparam(family, key):
+    """The value of hyperparameter ``key`` that every variant of ``family`` shares (the family's
+    check_config refuses a config where they differ); the dataclass default if it has none."""
+    values = {repr(h[key]): h[key] for h in VARIANTS[family].values()}
+    if len(values) > 1:
+        raise WorkflowError(f"{family}: variants differ in {key} ({sorted(values)}); one is needed")
+    if not values:
+        return getattr(tdl_config.family_module(family).Config(), key)
+    return next(iter(values.values()))
 
 
 def job_params(family):
     """The params of every job that trains a family's runs: seeds, scale, threads, checkpoints
-    and GPU sharing, and the code version (changes trigger reruns)."""
+    and GPU sharing, and the code digest (changes trigger reruns)."""
     return dict(
-        code=code_version(family, "engine"),
+        family=family,
+        code=code_digest("scripts/train.py", family_file(family, "model")),
         seeds=config[family]["seeds"],
         scale=config["scale"],
         tf_threads=config["tf_threads"],
         checkpoint_seconds=config["checkpoint_seconds"],
+        checkpoint_root=f"{RESULTS}/checkpoints/{family}",
         jobs_per_gpu=config["jobs_per_gpu"],
         lock_dir=".snakemake/gpu-locks",
     )
 
 
-def training_params(family):
-    """The params of a one-variant training job (scripts/train.py): :func:`job_params`, the
-    variant's hyperparameters and its checkpoint directory, and the job's name (its benchmark
-    file's stem), which meta.json records so that rule runtime can put the run's GPU usage
-    beside the job's costs."""
+def training_rule(family, job=None, variants=None):
+    """The one shape of every training rule, which trains every seed of each of ``variants``
+    in one process.
+
+    Without ``job``, the family's rule ``<family>_train`` trains one variant per job (a
+    ``{variant}`` wildcard). With it, rule ``<family>_train_<job>`` trains the listed variants
+    one after another, so that TensorFlow starts once for many small variants (the family's
+    spec groups them: ``jobs()``). Both run scripts/train.py; each variant writes its own runs.
+    """
+    stem = job or "{variant}"
+    listed = [stem] if job is None else list(variants)
+
+    def job_variants(wildcards):
+        return [v.format(variant=wildcards.get("variant", "")) for v in listed]
+
+    rule:
+        name:
+            f"{family}_train_{job}" if job else f"{family}_train"
+        output:
+            metrics=[f for v in listed for f in run_files(family, v, "metrics.csv")],
+            meta=[f for v in listed for f in run_files(family, v, "meta.json")],
+            arrays=[f for v in listed for f in run_files(family, v, "arrays.npz")],
+        params:
+            # The job's name is its benchmark file's stem; meta.json records it, so that the
+            # cost tables can put a run's GPU usage beside its job's costs.
+            job=lambda wildcards: f"train_{stem.format(variant=wildcards.get('variant', ''))}",
+            variants=job_variants,
+            hparams=lambda wildcards: {v: VARIANTS[family][v] for v in job_variants(wildcards)},
+            **job_params(family),
+        threads: config["tf_threads"]
+        resources:
+            gpu=gpus_per_job(family),
+        log:
+            f"{LOGS}/{family}/train_{stem}.log",
+        benchmark:
+            f"{BENCHMARKS}/{family}/train_{stem}.tsv"
+        conda:
+            "../../envs/environment.yaml"
+        script:
+            "../../scripts/train.py"
+
+
+def training_rules(family):
+    """The training rules of ``family``, with grouped jobs where its spec defines ``jobs``."""
+    jobs = tdl_config.family_jobs(family, config[family])
+    if jobs is None:
+        training_rule(family)
+    else:
+        for job, variants in jobs.items():
+            training_rule(family, job, variants)
+
+
+def family_tables(family):
+    """(csv, md and tex outputs, tex outputs) of a family's tables (its spec's ``TABLES``; those
+    in ``CSV_ONLY`` are figure data, written as CSV alone)."""
+    spec = tdl_config.family_module(family)
+    human = [t for t in spec.TABLES if t not in spec.CSV_ONLY]
+    return human, list(spec.CSV_ONLY)
+
+
+def _reported(path, family, subcategory):
+    """``path`` marked for snakemake --report when workflow/report/ has a caption for it."""
+    caption = ROOT / "workflow" / "report" / f"{Path(path).stem}.rst"
+    if not caption.exists():
+        return path
+    category = tdl_config.family_module(family).REPORT_CATEGORY
+    return report(
+        path, caption=f"../report/{caption.name}", category=category, subcategory=subcategory
+    )
+
+
+def aggregate_rule(family, inputs=None, args=None):
+    """Rule ``<family>_aggregate``: every run of the family (and ``inputs``, the outputs of its
+    theory jobs, passed to the analysis by name) into the tables its spec lists.
+
+    ``args``: values from the config that the family's ``analysis.aggregate`` takes.
+    """
+    human, csv_only = family_tables(family)
+    rule:
+        name:
+            f"{family}_aggregate"
+        input:
+            metrics=all_run_files(family, "metrics.csv"),
+            meta=all_run_files(family, "meta.json"),
+            arrays=all_run_files(family, "arrays.npz"),
+            **(inputs or {}),
+        output:
+            csv=[_reported(f"{TABLES}/{t}.csv", family, "Tables") for t in human + csv_only],
+            text=table_files(*human, suffixes=("md", "tex")),
+        params:
+            family=family,
+            code=code_digest("scripts/aggregate.py", family_file(family, "analysis")),
+            variants=VARIANTS[family],
+            args=args or {},
+        log:
+            f"{LOGS}/{family}/aggregate.log",
+        conda:
+            "../../envs/environment.yaml"
+        script:
+            "../../scripts/aggregate.py"
+
+    FAMILY_OUTPUTS.setdefault(family, {"figures": [], "tex_tables": []})
+    FAMILY_OUTPUTS[family]["tex_tables"] += table_files(*human, suffixes=("tex",))
+
+
+def figure_rule(family, name, inputs, params=None):
+    """Rule ``<family>_figure_<name>``: figure ``results/figures/<family>_<name>.{pdf,png}``,
+    drawn by the function ``name`` of the family's ``figures.py`` from ``inputs``.
+
+    Its code digest covers that function alone (and what it calls), so that an edit of one
+    figure redraws that figure only. The function's docstring is the rule's.
+    """
+    figures = family_file(family, "figures")
+    rule:
+        name:
+            f"{family}_figure_{name}"
+        input:
+            **inputs,
+        output:
+            [_reported(f, family, "Figures") for f in figure_files(f"{family}_{name}")],
+        params:
+            family=family,
+            figure=name,
+            code=code_digest("scripts/figure.py", function=(figures, name)),
+            args=params or {},
+            tf_threads=config["tf_threads"],
+        log:
+            f"{LOGS}/{family}/figure_{name}.log",
+        conda:
+            "../../envs/environment.yaml"
+        script:
+            "../../scripts/figure.py"
+
+    FAMILY_OUTPUTS.setdefault(family, {"figures": [], "tex_tables": []})
+    FAMILY_OUTPUTS[family]["figures"] += figure_files(f"{family}_{name}")
+
+
+def theory_params(family, function, **params):
+    """The params of a family's computation that trains nothing (scripts/theory.py): which
+    function of its ``theory.py`` runs, that module's code digest, and the function's values."""
     return dict(
         family=family,
-        job=lambda wildcards: f"train_{wildcards.variant}",
-        hparams=lambda wildcards: VARIANTS[family][wildcards.variant],
-        checkpoint_dir=lambda wildcards: f"{RESULTS}/checkpoints/{family}/{wildcards.variant}",
-        **job_params(family),
+        function=function,
+        code=code_digest("scripts/theory.py", family_file(family, "theory")),
+        tf_threads=config["tf_threads"],
+        jobs_per_gpu=config["jobs_per_gpu"],
+        lock_dir=".snakemake/gpu-locks",
+        args=params,
     )
 
 

@@ -25,7 +25,7 @@ onstart:
         )
 
 
-rule runtime:
+rule costs:
     """Wall time, CPU time and peak memory per job, per family and per claim (from benchmarks);
     GPU utilization and memory per job where jobs ran on a GPU (from the runs' meta.json)."""
     input:
@@ -44,14 +44,15 @@ rule runtime:
         ],
         claims=table_files("runtime_claims"),
     params:
+        code=code_digest("scripts/cost_tables.py"),
         benchmarks=benchmark_files,
         families=list(tdl_config.FAMILIES),
     log:
-        f"{LOGS}/runtime.log",
+        f"{LOGS}/costs.log",
     conda:
         "../../envs/environment.yaml"
     script:
-        "../../scripts/runtime_tables.py"
+        "../../scripts/cost_tables.py"
 
 
 rule report_inputs:
@@ -59,13 +60,16 @@ rule report_inputs:
     input:
         claims=rules.claims.output.csv,
         tables=[f"{TABLES}/{name}.csv" for name in sorted(tdl_config.known_tables())],
-        runtime=[rules.runtime.output.families[0], rules.runtime.output.claims[0]],
+        runtime=[rules.costs.output.families[0], rules.costs.output.claims[0]],
         metas=[f for family in tdl_config.FAMILIES for f in all_run_files(family, "meta.json")],
     output:
         values=f"{RESULTS}/report/generated/values.tex",
         claims=f"{RESULTS}/report/generated/claims_table.tex",
         hparams=[f"{RESULTS}/report/generated/hparams_{f}.tex" for f in tdl_config.FAMILIES],
     params:
+        code=code_digest(
+            "scripts/report_inputs.py", *(family_file(f, "analysis") for f in tdl_config.FAMILIES)
+        ),
         scale=config["scale"],
         config={k: v for k, v in config.items() if k != "_variants"},
         variants=VARIANTS,
@@ -85,7 +89,7 @@ rule report_pdf:
             str(p.relative_to(ROOT)) for p in (ROOT / "paper").glob("*.tex") if p.name != "report.tex"
         ),
         generated=rules.report_inputs.output,
-        runtime=[*rules.runtime.output.families, *rules.runtime.output.jobs],
+        runtime=[*rules.costs.output.families, *rules.costs.output.jobs],
         tables=[f for outputs in FAMILY_OUTPUTS.values() for f in outputs["tex_tables"]],
         figures=[
             f for outputs in FAMILY_OUTPUTS.values() for f in outputs["figures"] if f.endswith(".pdf")
@@ -93,6 +97,7 @@ rule report_pdf:
     output:
         pdf=REPORT_PDF,
     params:
+        code=code_digest("scripts/build_report.py"),
         build_dir=f"{RESULTS}/report/build",
         search_dirs=[f"{RESULTS}/report/generated", TABLES, FIGURES],
     log:
@@ -110,6 +115,7 @@ rule manifest:
     output:
         manifest=f"{RESULTS}/manifest.json",
     params:
+        code=code_digest("scripts/write_manifest.py"),
         patterns=output_patterns,
         config=config,
     log:

@@ -1,0 +1,25 @@
+"""Snakemake entry point of every aggregate rule (``<family>_aggregate``): the family's runs, and
+the outputs of its theory jobs, into its tables (``analysis.aggregate``)."""
+
+import importlib
+from pathlib import Path
+
+from theorydl.job import log_to
+
+sm = snakemake  # noqa: F821 (injected by Snakemake's script directive)
+log_to(sm.log[0])
+analysis = importlib.import_module(f"theorydl.families.{sm.params.family}.analysis")
+runs = ("metrics", "meta", "arrays")
+# A theory job's output reaches the analysis under its input name, as a path or a list of paths.
+extra = {
+    name: [Path(p) for p in value] if isinstance(value, list) else Path(value)
+    for name, value in sm.input.items()
+    if name not in runs
+}
+analysis.aggregate(
+    run_dirs=[Path(meta).parent for meta in sm.input.meta],
+    variants=sm.params.variants,
+    tables_dir=Path(sm.output.csv[0]).parent,
+    **extra,
+    **sm.params.args,
+)

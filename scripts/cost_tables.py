@@ -1,0 +1,39 @@
+"""Snakemake entry point: what every job, family and claim cost on this machine (rule costs).
+
+Costs come from Snakemake's benchmark files; GPU usage from the runs' meta.json."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from theorydl import costs
+from theorydl.job import log_to
+from theorydl.tables import write_table
+
+sm = snakemake  # noqa: F821 (injected by Snakemake's script directive)
+log_to(sm.log[0])
+gpu = costs.gpu_usage(sm.input.metas)
+jobs = costs.job_costs((Path(p) for p in sm.params.benchmarks), sm.params.families, gpu)
+families = costs.family_costs(jobs, sm.params.families)
+claims = costs.claim_costs(pd.read_csv(sm.input.claims), families)
+write_table(
+    Path(sm.output.jobs[0]).with_suffix(""),
+    jobs,
+    costs.display(jobs),
+    "Cost of every job: wall time, CPU time and peak memory (resident set); on a GPU, how busy "
+    "the device was and the GPU memory the job held",
+    long=True,  # a row per job: pages long at the paper scale
+)
+write_table(
+    Path(sm.output.families[0]).with_suffix(""),
+    families,
+    costs.display(families),
+    "Cost of each experiment family, summed over its jobs",
+)
+write_table(
+    Path(sm.output.claims[0]).with_suffix(""),
+    claims,
+    costs.display(claims),
+    "Time to reproduce each claim: the compute of the family whose runs it is judged on",
+)
+print(costs.display(families).to_string(index=False))

@@ -1,0 +1,1 @@
+"""Flat activations: learning through a step function (Failures of Gradient-Based DL, §5)."""

@@ -1,0 +1,1 @@
+"""Parities: non-informative gradients (Failures of Gradient-Based Deep Learning, §2)."""

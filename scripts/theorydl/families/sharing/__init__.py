@@ -1,0 +1,1 @@
+"""Weight sharing is crucial to successful optimization (Shalev-Shwartz, Shamir, Shammah 2017)."""

@@ -1,0 +1,1 @@
+"""Tuples of line images: end-to-end vs decomposition, and the gradient SNR (Failures §3)."""
