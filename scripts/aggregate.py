@@ -4,7 +4,7 @@ the outputs of its theory jobs, into its tables (``analysis.aggregate``)."""
 import importlib
 from pathlib import Path
 
-from theorydl.job import log_to
+from theorydl.logs import log_to
 
 sm = snakemake  # noqa: F821 (injected by Snakemake's script directive)
 log_to(sm.log[0])

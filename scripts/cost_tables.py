@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from theorydl import costs
-from theorydl.job import log_to
+from theorydl.logs import log_to
 from theorydl.tables import write_table
 
 sm = snakemake  # noqa: F821 (injected by Snakemake's script directive)

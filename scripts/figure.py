@@ -3,7 +3,7 @@ of the family's ``figures.py`` draws the figure, which is saved as PDF and PNG w
 
 import importlib
 
-from theorydl.job import log_to
+from theorydl.logs import log_to
 from theorydl.plotting import save_figure, use_style
 
 sm = snakemake  # noqa: F821 (injected by Snakemake's script directive)

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from theorydl import claims, config
-from theorydl.job import log_to
+from theorydl.logs import log_to
 from theorydl.tables import write_table
 
 sm = snakemake  # noqa: F821 (injected by Snakemake's script directive)

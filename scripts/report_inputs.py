@@ -7,7 +7,7 @@ import pandas as pd
 
 from theorydl import costs, report
 from theorydl.config import FAMILIES, family_module
-from theorydl.job import log_to
+from theorydl.logs import log_to
 from theorydl.runs import atomic_write_text
 
 sm = snakemake  # noqa: F821 (injected by Snakemake's script directive)

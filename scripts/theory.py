@@ -5,7 +5,7 @@ import importlib
 from pathlib import Path
 
 from theorydl import runtime
-from theorydl.job import log_to
+from theorydl.logs import log_to
 
 sm = snakemake  # noqa: F821 (injected by Snakemake's script directive)
 log_to(sm.log[0])

@@ -1,7 +1,8 @@
 """Snakemake entry point of every training rule (``<family>_train``, ``sharing_train_<job>``):
 train each variant of the job, every seed, in this one process."""
 
-from theorydl.job import log_to, train_job, variant_runs
+from theorydl.job import train_job, variant_runs
+from theorydl.logs import log_to
 
 sm = snakemake  # noqa: F821 (injected by Snakemake's script directive)
 log_to(sm.log[0])

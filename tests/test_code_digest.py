@@ -25,6 +25,22 @@ def test_training_closure_holds_the_engine_runtime_and_runs_but_no_claims_or_plo
     assert not files & {"claims.py", "plotting.py", "report.py", "families/parity/analysis.py"}
 
 
+def test_claims_figures_and_tables_do_not_depend_on_the_training_code():
+    scripts = REPO / "scripts"
+    for entry, extra in [
+        ("judge_claims.py", []),
+        ("report_inputs.py", []),
+        ("cost_tables.py", []),
+        ("figure.py", []),
+        *[("aggregate.py", [a]) for a in sorted((PACKAGE / "families").glob("*/analysis.py"))],
+    ]:
+        files = names(code_digest.closure([scripts / entry, *extra]))
+        assert not files & {"engine.py", "job.py"}, entry
+        assert not {n for n in files if n.endswith("model.py")}, entry
+        if entry == "aggregate.py":
+            assert not files & {"claims.py", "plotting.py", "report.py"}, extra
+
+
 def test_every_spec_imports_no_tensorflow_model_or_analysis():
     for spec in sorted((PACKAGE / "families").glob("*/spec.py")):
         closure = names(code_digest.closure([spec]))

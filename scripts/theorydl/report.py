@@ -16,7 +16,7 @@ import pandas as pd
 
 from theorydl import costs
 from theorydl.claims import NOT_EVALUATED, NOT_JUDGED, NOT_REPRODUCED, REPRODUCED
-from theorydl.tables import fmt, tex_escape
+from theorydl.tables import Raw, fmt, tex_escape
 
 _KEY = re.compile(r"^[A-Za-z0-9.-]+$")
 VERDICT_COLORS = {
@@ -37,13 +37,6 @@ def values_tex(values: Mapping[str, Any]) -> str:
         text = value.tex if isinstance(value, Raw) else tex_escape(str(value))
         lines.append(rf"\expandafter\def\csname tdl@{key}\endcsname{{{text}}}")
     return "\n".join(lines) + "\n"
-
-
-class Raw:
-    """A value that is already LaTeX."""
-
-    def __init__(self, tex: str):
-        self.tex = tex
 
 
 def verdict_tex(verdict: str) -> Raw:

@@ -42,6 +42,13 @@ _TEX_SYMBOLS = {
 }
 
 
+class Raw:
+    """A value that is already LaTeX."""
+
+    def __init__(self, tex: str):
+        self.tex = tex
+
+
 def tex_escape(text: str) -> str:
     """Text safe for LaTeX, with the few Unicode symbols our tables use turned into math."""
     out = "".join(_TEX_SPECIALS.get(ch, ch) for ch in str(text))

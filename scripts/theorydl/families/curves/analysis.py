@@ -29,8 +29,7 @@ import pandas as pd
 from theorydl import runs
 from theorydl.families.curves.spec import TABLES
 from theorydl.families.curves.theory import loglog_slope, relative_errors
-from theorydl.report import Raw
-from theorydl.tables import fmt, write_table
+from theorydl.tables import Raw, fmt, write_table
 
 __all__ = [
     "EXACT",
