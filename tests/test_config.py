@@ -87,7 +87,7 @@ BAD = [  # (key to change, bad value, what the message must contain)
     (
         "parity.variant_hparams",
         {"d5": {"width_factor": 3}},
-        "width_factor differs between variants",
+        "parity.variant_hparams.<variant>.width_factor': values differ",
     ),
     ("parity.gradient_variance.dims", [2, 3, 30], "'parity.gradient_variance.dims.2': value 30"),
     ("parity.colour", "red", "'parity.colour' is not a known setting"),

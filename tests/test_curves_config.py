@@ -69,7 +69,7 @@ BAD = [  # (key to change, bad value, what the message must contain)
     (
         "curves.variant_hparams",
         {"fc": {"distribution": "paper"}},
-        "'curves.variant_hparams.<learner>.distribution': values differ",
+        "'curves.variant_hparams.<variant>.distribution': values differ",
     ),
     ("curves.conditioning.dims", [10, 20], "'curves.conditioning.dims': value [10, 20]"),
     ("curves.conditioning.distributions", ["both"], "'curves.conditioning.distributions.0'"),

@@ -52,7 +52,12 @@ BAD = [  # (key, bad value, what the message must contain: the key and value, wh
     ("hparams", {"beta2": 1.0}, "'stocks.hparams.beta2': value 1.0", "in [0, 1)"),
     ("methods", [], "'stocks.methods': value []", "values from e2e, dec"),
     ("variant_hparams", {"sgd_k10": {"steps": 1}}, "'stocks.variant_hparams.sgd_k10'", "<method>"),
-    ("variant_hparams", {"dec_k10": {"d": 20}}, "d differs between variants", "one d for every"),
+    (
+        "variant_hparams",
+        {"dec_k10": {"d": 20}},
+        "<variant>.d': values differ",
+        "one value for every variant",
+    ),
     (
         "second_moments",
         {"ks": [2, 3], "init_seeds": [0], "samples": 10},

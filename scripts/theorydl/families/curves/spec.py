@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from theorydl.families.common import unshared
+
 FAMILY = "curves"
 DISTRIBUTIONS = ("code", "paper")  # the curve distributions; see theory.sample_kinks
 
@@ -108,16 +110,8 @@ def check_config(block: dict[str, Any], resolved: dict[str, dict[str, Any]]) -> 
             f"config key 'curves.figure_seed': value {block['figure_seed']} is not a trained "
             f"seed. Allowed: one of curves.seeds ({block['seeds']})"
         )
-    for key in SHARED_ACROSS_LEARNERS:
-        values = {learner: hparams[key] for learner, hparams in resolved.items()}
-        if len({str(v) for v in values.values()}) > 1:
-            shown = ", ".join(f"{learner}: {value}" for learner, value in values.items())
-            problems.append(
-                f"config key 'curves.variant_hparams.<learner>.{key}': values differ ({shown}). "
-                f"Allowed: one value for every learner (they share the validation curves and "
-                f"Fig 6's columns); set it in curves.hparams"
-            )
-    return problems
+    why = "the learners share the validation curves and Fig 6's columns"
+    return problems + unshared("curves", resolved, SHARED_ACROSS_LEARNERS, why)
 
 
 REPORT_CATEGORY = "Curves (Failures §4)"  # the group of its tables and figures in --report

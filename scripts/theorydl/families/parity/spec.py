@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from theorydl.families.common import unshared
+
 FAMILY = "parity"
 
 
@@ -49,14 +51,8 @@ def check_config(block: dict[str, Any], resolved: dict[str, dict[str, Any]]) -> 
                 f"config key 'parity.figure1_dims': value {d} is not a trained dimension. "
                 f"Allowed: values of parity.dims ({block['dims']})"
             )
-    widths = {v: cfg["width_factor"] for v, cfg in resolved.items()}
-    if len(set(widths.values())) > 1:
-        problems.append(
-            f"config key 'parity.variant_hparams': width_factor differs between variants "
-            f"({widths}); Theorem 1's check uses one network width for every d. "
-            f"Allowed: one width_factor for all, set in parity.hparams"
-        )
-    return problems
+    why = "Theorem 1's check uses one network width for every d"
+    return problems + unshared("parity", resolved, ["width_factor"], why)
 
 
 REPORT_CATEGORY = "Parity (Failures §2)"  # the group of its tables and figures in --report

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from theorydl.families.common import unshared
+
 FAMILY = "stocks"
 METHODS = ("e2e", "dec")
 METHOD_NAMES = {"e2e": "E2E", "dec": "Decomposition"}  # as tables and figures show them
@@ -63,13 +65,8 @@ def check_config(block: dict[str, Any], resolved: dict[str, dict[str, Any]]) -> 
                 f"config key 'stocks.figure4_ks': value {k} is not a trained k. "
                 f"Allowed: values of stocks.ks ({block['ks']})"
             )
-    dims = {variant: hparams["d"] for variant, hparams in resolved.items()}
-    if len(set(dims.values())) > 1:
-        problems.append(
-            f"config key 'stocks.variant_hparams': d differs between variants ({dims}). "
-            "Allowed: one d for every variant (set it in stocks.hparams)"
-        )
-    return problems
+    why = "the figures and the second-moment check use one d"
+    return problems + unshared("stocks", resolved, ["d"], why)
 
 
 REPORT_CATEGORY = "Stocks (Failures §3.2)"  # the group of its tables and figures in --report
