@@ -6,6 +6,19 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 
+def untrained(
+    family: str, key: str, chosen: Iterable[Any], trained_key: str, trained: list[Any], what: str
+) -> list[str]:
+    """A problem for each value of ``<family>.<key>`` (a figure's dimensions, k or seed) that is
+    not among the values this run trains (``<family>.<trained_key>``); ``what`` names one."""
+    return [
+        f"config key '{family}.{key}': value {value} is not a trained {what}. "
+        f"Allowed: values of {family}.{trained_key} ({trained})"
+        for value in chosen
+        if value not in trained
+    ]
+
+
 def unshared(
     family: str, resolved: Mapping[str, Mapping[str, Any]], keys: Iterable[str], why: str
 ) -> list[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from theorydl.families.common import unshared
+from theorydl.families.common import unshared, untrained
 
 FAMILY = "curves"
 DISTRIBUTIONS = ("code", "paper")  # the curve distributions; see theory.sample_kinks
@@ -104,12 +104,8 @@ def variants(block: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def check_config(block: dict[str, Any], resolved: dict[str, dict[str, Any]]) -> list[str]:
     """Problems the schema cannot see: the figure's seed, and settings the learners share."""
-    problems = []
-    if block["figure_seed"] not in block["seeds"]:
-        problems.append(
-            f"config key 'curves.figure_seed': value {block['figure_seed']} is not a trained "
-            f"seed. Allowed: one of curves.seeds ({block['seeds']})"
-        )
+    seeds = block["seeds"]
+    problems = untrained("curves", "figure_seed", [block["figure_seed"]], "seeds", seeds, "seed")
     why = "the learners share the validation curves and Fig 6's columns"
     return problems + unshared("curves", resolved, SHARED_ACROSS_LEARNERS, why)
 

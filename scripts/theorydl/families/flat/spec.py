@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from theorydl.families.common import unshared
+
 FAMILY = "flat"
 METHODS = ("non_flat", "end_to_end", "multi_class", "forward_only")  # also the order of Fig 7
 # Learning rate and budget per method, as ``step_learn.py`` sets them (get_lr, max_steps).
@@ -108,15 +110,8 @@ def check_config(block: Mapping[str, Any], resolved: Mapping[str, Mapping[str, A
             f"Allowed: null (the median seed of each method) or one of flat.seeds "
             f"({block['seeds']})"
         )
-    for key in ("step_set", "input_dim"):
-        values = {str(hparams[key]) for hparams in resolved.values()}
-        if len(values) > 1:
-            problems.append(
-                f"config key 'flat.variant_hparams.*.{key}': values {sorted(values)} differ "
-                f"between methods. Allowed: one value for all methods (they learn one target; "
-                f"set it in flat.hparams)"
-            )
-    return problems
+    why = "the methods learn one target"
+    return problems + unshared("flat", resolved, ["step_set", "input_dim"], why)
 
 
 # The group of its tables and figures in snakemake --report.

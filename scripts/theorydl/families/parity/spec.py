@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from theorydl.families.common import unshared
+from theorydl.families.common import unshared, untrained
 
 FAMILY = "parity"
 
@@ -44,13 +44,8 @@ def variants(block: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def check_config(block: dict[str, Any], resolved: dict[str, dict[str, Any]]) -> list[str]:
     """Problems the schema cannot see: cross-references between keys of the parity block."""
-    problems = []
-    for d in block["figure1_dims"]:
-        if d not in block["dims"]:
-            problems.append(
-                f"config key 'parity.figure1_dims': value {d} is not a trained dimension. "
-                f"Allowed: values of parity.dims ({block['dims']})"
-            )
+    figure = block["figure1_dims"]
+    problems = untrained("parity", "figure1_dims", figure, "dims", block["dims"], "dimension")
     why = "Theorem 1's check uses one network width for every d"
     return problems + unshared("parity", resolved, ["width_factor"], why)
 

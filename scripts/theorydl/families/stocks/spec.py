@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from theorydl.families.common import unshared
+from theorydl.families.common import unshared, untrained
 
 FAMILY = "stocks"
 METHODS = ("e2e", "dec")
@@ -58,13 +58,7 @@ def variants(block: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def check_config(block: dict[str, Any], resolved: dict[str, dict[str, Any]]) -> list[str]:
     """Problems the schema cannot see: Fig 4's panels must be trained k values, and every
     variant must share one d (the figures and the second-moment check use it)."""
-    problems = []
-    for k in block["figure4_ks"]:
-        if k not in block["ks"]:
-            problems.append(
-                f"config key 'stocks.figure4_ks': value {k} is not a trained k. "
-                f"Allowed: values of stocks.ks ({block['ks']})"
-            )
+    problems = untrained("stocks", "figure4_ks", block["figure4_ks"], "ks", block["ks"], "k")
     why = "the figures and the second-moment check use one d"
     return problems + unshared("stocks", resolved, ["d"], why)
 
