@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
@@ -24,6 +25,12 @@ def tf():
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="module")
+def paper(repo):
+    """config/config.yaml as loaded, before any scale or check: the paper scale."""
+    return yaml.safe_load((repo / "config" / "config.yaml").read_text())
 
 
 @pytest.fixture(scope="session")

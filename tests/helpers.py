@@ -51,3 +51,10 @@ def fake_nvidia_smi(directory, lines):
     )
     program.chmod(0o755)
     return program
+
+
+def resolve(repo: Path, base: dict, **cli) -> dict:
+    """The resolved config of ``base`` with ``cli`` laid over it, as the workflow resolves it."""
+    from theorydl import config as tdl_config
+
+    return tdl_config.resolve(tdl_config.deep_merge(base, cli), cli=cli, root=repo)

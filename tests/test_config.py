@@ -4,18 +4,9 @@ import copy
 
 import pytest
 import yaml
-from helpers import fresh_copy, snakemake
+from helpers import fresh_copy, resolve, snakemake
 
 from theorydl import config as tdl_config
-
-
-@pytest.fixture(scope="module")
-def paper(repo):
-    return yaml.safe_load((repo / "config" / "config.yaml").read_text())
-
-
-def resolve(repo, base, **cli):
-    return tdl_config.resolve(tdl_config.deep_merge(base, cli), cli=cli, root=repo)
 
 
 def test_paper_scale_resolves_with_the_figure_budgets(repo, paper):

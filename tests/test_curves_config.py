@@ -4,18 +4,9 @@ import copy
 import dataclasses
 
 import pytest
-import yaml
+from helpers import resolve
 
 from theorydl import config as tdl_config
-
-
-@pytest.fixture(scope="module")
-def paper(repo):
-    return yaml.safe_load((repo / "config" / "config.yaml").read_text())
-
-
-def resolve(repo, base, **cli):
-    return tdl_config.resolve(tdl_config.deep_merge(base, cli), cli=cli, root=repo)
 
 
 def test_paper_scale_runs_every_learner_with_its_authors_settings(repo, paper):

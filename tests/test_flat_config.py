@@ -3,15 +3,9 @@
 import dataclasses
 
 import pytest
-import yaml
 from test_config import resolve, with_change
 
 from theorydl import config as tdl_config
-
-
-@pytest.fixture(scope="module")
-def paper(repo):
-    return yaml.safe_load((repo / "config" / "config.yaml").read_text())
 
 
 def test_paper_scale_runs_the_authors_budgets_per_method(repo, paper):

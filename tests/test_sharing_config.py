@@ -6,17 +6,9 @@ import re
 
 import pytest
 import yaml
+from helpers import resolve
 
 from theorydl import config as tdl_config
-
-
-@pytest.fixture(scope="module")
-def paper(repo):
-    return yaml.safe_load((repo / "config" / "config.yaml").read_text())
-
-
-def resolve(repo, base, **cli):
-    return tdl_config.resolve(tdl_config.deep_merge(base, cli), cli=cli, root=repo)
 
 
 def test_scales_resolve_to_the_regime_budgets(repo, paper):

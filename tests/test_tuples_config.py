@@ -9,11 +9,6 @@ import yaml
 from theorydl import config as tdl_config
 
 
-@pytest.fixture(scope="module")
-def paper(repo):
-    return yaml.safe_load((repo / "config" / "config.yaml").read_text())
-
-
 def resolve(repo, paper, scale="paper", **changes):
     config = copy.deepcopy(paper)
     for path, value in changes.items():
