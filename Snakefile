@@ -16,6 +16,7 @@ configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/datasets.smk"
 include: "workflow/rules/parity.smk"
 include: "workflow/rules/tuples.smk"
 include: "workflow/rules/stocks.smk"

@@ -1,5 +1,6 @@
 """Snakemake entry point of every figure rule (``<family>_figure_<name>``): the function ``name``
-of the family's ``figures.py`` draws the figure, which is saved as PDF and PNG with what made it."""
+of the family's ``figures.py`` draws the figure, which is saved as PDF and PNG with what made it.
+A figure of no family (the datasets') names the module that draws it in the ``module`` param."""
 
 import importlib
 
@@ -10,6 +11,7 @@ sm = snakemake  # noqa: F821 (injected by Snakemake's script directive)
 log_to(sm.log[0])
 use_style()
 family, name = sm.params.family, sm.params.figure
-draw = getattr(importlib.import_module(f"theorydl.families.{family}.figures"), name)
+module = sm.params.get("module") or f"theorydl/families/{family}/figures.py"
+draw = getattr(importlib.import_module(module.removesuffix(".py").replace("/", ".")), name)
 figure = draw(sm.input, **sm.params.args)
-save_figure(figure, sm.output, f"theorydl/families/{family}/figures.py:{name}", sm.input)
+save_figure(figure, sm.output, f"{module}:{name}", sm.input)

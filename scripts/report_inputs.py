@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from theorydl import costs, report
+from theorydl import costs, datasets, report
 from theorydl.config import FAMILIES, family_module
 from theorydl.logs import log_to
 from theorydl.runs import atomic_write_text
@@ -26,6 +26,7 @@ for family in FAMILIES:
     analysis = family_module(family, "analysis")
     values.update(analysis.report_values(tables, sm.params.config[family]))
     values.update(report.hparam_values(family, sm.params.variants[family]))
+values.update(datasets.report_values(dict(zip(datasets.DATASETS, sm.input.datasets, strict=True))))
 atomic_write_text(Path(sm.output.values), report.values_tex(values))
 atomic_write_text(Path(sm.output.claims), report.claims_table_tex(results, claim_times.to_dict()))
 for family, path in zip(FAMILIES, sm.output.hparams, strict=True):

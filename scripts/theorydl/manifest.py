@@ -1,10 +1,10 @@
 """The results manifest: what every output is, which rule made it, and its checksum.
 
-``results/manifest.json`` lists every file under ``results/`` (but logs, benchmarks, checkpoints
-and LaTeX build files) with its sha256, size and producing rule, plus the resolved config.
-``snakemake verify`` recomputes the checksums and names every file that changed, vanished or
-appeared since. Two runs of the same config can be compared file by file through their
-manifests (the run metrics and tables are byte-identical on the same machine).
+``results/manifest.json`` lists every file under ``results/`` (but logs, benchmarks, checkpoints,
+LaTeX build files and the kept npm tarballs) with its sha256, size and producing rule, plus the
+resolved config. ``snakemake verify`` recomputes the checksums and names every file that changed,
+vanished or appeared since. Two runs of the same config can be compared file by file through
+their manifests (the run metrics and tables are byte-identical on the same machine).
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from snakemake.io import regex_from_filepattern
 
 from theorydl.runs import atomic_write_text
 
-IGNORED = ("logs", "benchmarks", "checkpoints", "report/build")
+# Not results: job records, resumable state, LaTeX's scratch, and the npm tarballs the dataset
+# rule keeps as a download cache (pinned by their sha512, checked each time they are read).
+IGNORED = ("logs", "benchmarks", "checkpoints", "report/build", "datasets/npm")
 NAME = "manifest.json"
 
 

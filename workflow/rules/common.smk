@@ -61,6 +61,8 @@ wildcard_constraints:
 # What each family delivers, {"figures": [...], "tex_tables": [...]}, filled in by the helpers
 # below as its rules file defines its aggregate and figure rules.
 FAMILY_OUTPUTS = {}
+# Figures of no family (the datasets' examples, datasets.smk): built by rule all, in the report.
+SHARED_FIGURES = []
 
 
 def run_files(family, variant, name):
@@ -286,8 +288,13 @@ def final_outputs():
 
     Rule all's input; call it after every rule is defined.
     """
+    return [*rules.claims.output, *all_figures(), *([REPORT_PDF] if BUILD_PDF else [])]
+
+
+def all_figures():
+    """Every figure file (PDF and PNG): each family's, then those of no family."""
     figures = [f for outputs in FAMILY_OUTPUTS.values() for f in outputs["figures"]]
-    return [*rules.claims.output, *figures, *([REPORT_PDF] if BUILD_PDF else [])]
+    return [*figures, *SHARED_FIGURES]
 
 
 def benchmark_files(wildcards):

@@ -32,6 +32,8 @@ rule costs:
         claims=rules.claims.output.csv,
         tables=[f"{TABLES}/{name}.csv" for name in sorted(tdl_config.known_tables())],
         metas=[f for family in tdl_config.FAMILIES for f in all_run_files(family, "meta.json")],
+        # The dataset jobs are costed too: their benchmarks must exist before this job reads them.
+        datasets=[f"{DATASETS}/{name}.npz" for name in tdl_datasets.DATASETS],
     output:
         jobs=table_files("runtime_jobs"),
         families=[
@@ -46,7 +48,7 @@ rule costs:
     params:
         code=code_digest("scripts/cost_tables.py"),
         benchmarks=benchmark_files,
-        families=list(tdl_config.FAMILIES),
+        families=[*tdl_config.FAMILIES, "datasets"],
     log:
         f"{LOGS}/costs.log",
     conda:
@@ -62,6 +64,7 @@ rule report_inputs:
         tables=[f"{TABLES}/{name}.csv" for name in sorted(tdl_config.known_tables())],
         runtime=[rules.costs.output.families[0], rules.costs.output.claims[0]],
         metas=[f for family in tdl_config.FAMILIES for f in all_run_files(family, "meta.json")],
+        datasets=[f"{DATASETS}/{name}.json" for name in tdl_datasets.DATASETS],
     output:
         values=f"{RESULTS}/report/generated/values.tex",
         claims=f"{RESULTS}/report/generated/claims_table.tex",
@@ -91,9 +94,7 @@ rule report_pdf:
         generated=rules.report_inputs.output,
         runtime=[*rules.costs.output.families, *rules.costs.output.jobs],
         tables=[f for outputs in FAMILY_OUTPUTS.values() for f in outputs["tex_tables"]],
-        figures=[
-            f for outputs in FAMILY_OUTPUTS.values() for f in outputs["figures"] if f.endswith(".pdf")
-        ],
+        figures=[f for f in all_figures() if f.endswith(".pdf")],
     output:
         pdf=REPORT_PDF,
     params:
