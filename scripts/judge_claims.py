@@ -9,7 +9,8 @@ from theorydl.tables import write_table
 sm = snakemake  # noqa: F821 (injected by Snakemake's script directive)
 log_to(sm.log[0])
 checked = claims.load_claims(Path(sm.input.claims), Path(sm.input.schema), config.known_tables())
-results = claims.evaluate(checked, Path(sm.input.tables[0]).parent)
+tables = Path(sm.output.csv).parent / "tables"  # results/<scale>/tables
+results = claims.evaluate(checked, tables, sm.params.families)
 write_table(
     Path(sm.output.csv).with_suffix(""),
     results,

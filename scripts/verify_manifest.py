@@ -1,4 +1,4 @@
-"""Snakemake entry point: compare results/ with results/manifest.json (rule verify)."""
+"""Snakemake entry point: compare results/<scale>/ with its manifest.json (rule verify)."""
 
 import sys
 from pathlib import Path

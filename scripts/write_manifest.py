@@ -1,4 +1,4 @@
-"""Snakemake entry point: results/manifest.json (rule manifest)."""
+"""Snakemake entry point: results/<scale>/manifest.json (rule manifest)."""
 
 from pathlib import Path
 

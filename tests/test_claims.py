@@ -56,6 +56,40 @@ def test_rows_absent_at_this_scale_are_not_judged():
     assert result["verdict"] == claims.NOT_JUDGED
 
 
+def test_seeds_and_budget_behind_a_verdict_are_recorded():
+    result = claims.judge(claim(), seeds_table([2000, 3000, 4000], budget=5000))
+    assert (result["seeds"], result["budget"]) == (3, 5000)
+
+
+def test_a_family_left_out_of_the_run_is_not_run_and_its_table_not_read(tmp_path):
+    pd.DataFrame({"d": [5] * 3, "seed": range(3), "budget": 5000, "steps_to_99": 100}).to_csv(
+        tmp_path / "parity_seeds.csv", index=False
+    )
+    checked = [claim(id="a"), claim(id="b", family="stocks", table="stocks_seeds")]
+    results = claims.evaluate(checked, tmp_path, families=["parity"]).set_index("id")
+    assert results.loc["a", "verdict"] == claims.REPRODUCED
+    assert results.loc["b", "verdict"] == claims.NOT_RUN  # stocks_seeds.csv does not exist
+    assert "not in this run's selection" in results.loc["b", "reason"]
+
+
+def test_side_by_side_lists_every_scale_and_says_where_verdicts_differ():
+    short = claims.judge(claim(), seeds_table([100, 100, 100], budget=300))
+    full = claims.judge(claim(), seeds_table([2000, 3000, 4000]))
+    other = claims.judge(claim(id="d", family="stocks"), None)
+    by_scale = {
+        "quick": pd.DataFrame([short, other], columns=claims.COLUMNS),
+        "paper": pd.DataFrame([full, {**other}], columns=claims.COLUMNS),
+    }
+    table = claims.side_by_side(by_scale).set_index("id")
+    assert table.loc["c", "quick_verdict"] == claims.NOT_JUDGED
+    assert table.loc["c", "paper_verdict"] == claims.REPRODUCED
+    assert table.loc["c", "paper_measured"] == 3000 and table.loc["c", "paper_seeds"] == 3
+    assert table.loc["c", "differs"] and "needs budget" in table.loc["c", "why"]
+    assert not table.loc["d", "differs"]  # not run at either scale: nothing to compare
+    shown = claims.side_by_side_display(table.reset_index(), ["quick", "paper"])
+    assert shown.loc[0, "paper"].startswith("reproduced: 3 000 (3 seeds, budget 5 000)")
+
+
 def test_too_few_usable_seeds_is_not_evaluated():
     table = seeds_table([1000, np.nan, np.nan, np.nan])  # three diverged seeds
     result = claims.judge(claim(), table)

@@ -86,6 +86,9 @@ BAD = [  # (key to change, bad value, what the message must contain)
     ("tf_thread", 2, "config key 'tf_thread' is not a known setting"),
     ("cpu_families", ["parity", "parties"], "config key 'cpu_families.1': value 'parties'"),
     ("cpu_families", ["flat", "flat"], "config key 'cpu_families': value ['flat', 'flat']"),
+    ("families", "lapto", "value 'lapto' is neither a family nor a selection"),
+    ("families", ["parity", "partiy"], "known families: parity, tuples, stocks, curves"),
+    ("family_selections", {"mine": ["parity", "x"]}, "'family_selections.mine.1': value 'x'"),
 ]
 
 
@@ -148,3 +151,17 @@ def test_the_command_lines_scale_is_applied_to_config_yaml_alone(repo, paper):
     assert quick["scale"] == "quick"
     assert quick["_variants"] == resolve(repo, paper, scale="quick")["_variants"]
     assert quick["_variants"] != resolve(repo, paper)["_variants"]
+
+
+@pytest.mark.parametrize(
+    ("families", "selected"),
+    [
+        ("all", ["parity", "tuples", "stocks", "curves", "flat", "sharing"]),
+        ("laptop", ["parity", "stocks", "curves", "flat", "sharing"]),
+        ("stocks", ["stocks"]),
+        (["sharing", "parity"], ["parity", "sharing"]),  # always in the registry's order
+    ],
+)
+def test_a_family_selection_resolves_to_the_families_it_names(repo, paper, families, selected):
+    resolved = tdl_config.resolve(paper, cli={"families": families}, root=repo)
+    assert resolved["_families"] == selected

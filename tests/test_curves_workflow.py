@@ -19,7 +19,7 @@ TRAINING_CLAIMS = (
 
 
 def test_every_curves_output_exists(smoke_run):
-    results = smoke_run / "results"
+    results = smoke_run / "results" / "smoke"
     for learner in LEARNERS:
         for seed in (0, 1):
             run = results / "runs" / "curves" / learner / f"seed{seed}"
@@ -42,7 +42,7 @@ def test_every_curves_output_exists(smoke_run):
 
 
 def test_tables_hold_every_learner_seed_and_snapshot(smoke_run):
-    tables = smoke_run / "results" / "tables"
+    tables = smoke_run / "results" / "smoke" / "tables"
     per_seed = pd.read_csv(tables / "curves_seed_errors.csv")
     assert len(per_seed) == 4 * 2 * 3
     assert sorted(per_seed.step.unique()) == [50, 150, 300]
@@ -58,7 +58,7 @@ def test_tables_hold_every_learner_seed_and_snapshot(smoke_run):
 
 
 def test_claim_verdicts_at_smoke_scale(smoke_run):
-    claims = pd.read_csv(smoke_run / "results" / "claims.csv").set_index("id")
+    claims = pd.read_csv(smoke_run / "results" / "smoke" / "claims.csv").set_index("id")
     for claim in TRAINING_CLAIMS:  # 300 steps: nothing to judge, never "reproduced"
         assert claims.loc[claim, "verdict"] == "not judged at this scale"
     assert claims.loc["curves-fc-condition-slope", "verdict"] == "reproduced"
@@ -67,7 +67,7 @@ def test_claim_verdicts_at_smoke_scale(smoke_run):
 
 
 def test_report_has_the_curves_section(smoke_run):
-    reader = PdfReader(smoke_run / "results" / "report" / "report.pdf")
+    reader = PdfReader(smoke_run / "results" / "smoke" / "report" / "report.pdf")
     text = " ".join(page.extract_text() for page in reader.pages)
     assert "Architecture and conditioning: piecewise-linear curves" in text
     assert "Decoded outputs of the four learners" in text and "Paper and authors" in text

@@ -23,7 +23,7 @@ CLAIMS = (
 
 
 def test_every_flat_output_exists(smoke_run):
-    results = smoke_run / "results"
+    results = smoke_run / "results" / "smoke"
     for method in METHODS:
         for seed in (0, 1):
             run = results / "runs" / "flat" / method / f"seed{seed}"
@@ -47,7 +47,7 @@ def test_every_flat_output_exists(smoke_run):
 
 
 def test_tables_hold_one_row_per_method_and_seed(smoke_run):
-    tables = smoke_run / "results" / "tables"
+    tables = smoke_run / "results" / "smoke" / "tables"
     per_seed = pd.read_csv(tables / "flat_seeds.csv")
     assert sorted(zip(per_seed.method, per_seed.seed, strict=True)) == sorted(
         (m, s) for m in METHODS for s in (0, 1)
@@ -68,14 +68,14 @@ def test_tables_hold_one_row_per_method_and_seed(smoke_run):
 
 
 def test_flat_claims_are_not_judged_at_smoke_scale(smoke_run):
-    claims = pd.read_csv(smoke_run / "results" / "claims.csv").set_index("id")
+    claims = pd.read_csv(smoke_run / "results" / "smoke" / "claims.csv").set_index("id")
     for claim in CLAIMS:
         assert claims.loc[claim, "verdict"] == "not judged at this scale", claim
         assert "budget_share" in claims.loc[claim, "reason"]
 
 
 def test_report_has_the_flat_section(smoke_run):
-    reader = PdfReader(smoke_run / "results" / "report" / "report.pdf")
+    reader = PdfReader(smoke_run / "results" / "smoke" / "report" / "report.pdf")
     text = " ".join(page.extract_text() for page in reader.pages)
     assert "Flat activations: learning through a step function" in text
     assert "Paper and authors" in text

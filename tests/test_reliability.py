@@ -26,7 +26,7 @@ LONG_D10 = {  # one d = 10 job long enough to be killed half-way (about 20 s on 
         "variant_hparams": {"d10": {"steps": 120_000, "eval_every": 2_000}},
     },
 }
-METRICS = "results/runs/parity/d10/seed0/metrics.csv"
+METRICS = "results/smoke/runs/parity/d10/seed0/metrics.csv"
 
 
 def start_snakemake(workdir: Path, *args: str) -> subprocess.Popen:
@@ -66,7 +66,7 @@ def test_workflow_killed_mid_training_resumes_to_the_same_numbers(tmp_path):
     killed = fresh_copy(tmp_path / "killed")
     (killed / "long.yaml").write_text(yaml.safe_dump(LONG_D10))
     process = start_snakemake(killed, METRICS, "--cores", "1", *SMOKE, "--configfile", "long.yaml")
-    pointer = killed / "results/checkpoints/parity/d10/latest"
+    pointer = killed / "results/smoke/checkpoints/parity/d10/latest"
     at_step = random.Random().randint(10_000, 90_000)  # a random point, past some checkpoints
     kill_when(
         process, lambda: pointer.exists() and int(pointer.read_text().split("-")[1]) >= at_step
@@ -80,21 +80,21 @@ def test_workflow_killed_mid_training_resumes_to_the_same_numbers(tmp_path):
     meta = yaml.safe_load((killed / METRICS).with_name("meta.json").read_text())
     assert meta["resumed_from_steps"] and meta["resumed_from_steps"][0] >= at_step
     for seed in (0, 1):
-        path = f"results/runs/parity/d10/seed{seed}/metrics.csv"
+        path = f"results/smoke/smoke/runs/parity/d10/seed{seed}/metrics.csv"
         assert (killed / path).read_bytes() == (reference / path).read_bytes()
 
 
 def test_interrupted_aggregation_leaves_nothing_taken_as_complete(smoke_run, tmp_path):
     workdir = copy_of(smoke_run, tmp_path / "repo")
-    log = workdir / "results/logs/parity/aggregate.log"
+    log = workdir / "results/smoke/logs/parity/aggregate.log"
     log.unlink()
     process = start_snakemake(workdir, "--cores", "1", *SMOKE, "--forcerun", "parity_aggregate")
     kill_when(process, log.exists)  # the job has started: its first act is to open its log
     tables = ["parity_summary", "parity_seeds", "parity_gradvar", "parity_by_degree"]
     for name in tables:  # gone or never rewritten, so nothing half-made can pass for complete
-        assert not (workdir / f"results/tables/{name}.csv").exists()
+        assert not (workdir / f"results/smoke/smoke/tables/{name}.csv").exists()
     assert snakemake(workdir, "--unlock", *SMOKE).returncode == 0
-    wanted = [f"results/tables/{name}.csv" for name in tables]
+    wanted = [f"results/smoke/smoke/tables/{name}.csv" for name in tables]
     planned = snakemake(workdir, *wanted, "--cores", "1", *SMOKE, "--dry-run")
     assert "parity_aggregate" in planned.stdout  # asked for, the tables are made again
     done = snakemake(workdir, *wanted, "--cores", "1", *SMOKE)
@@ -121,14 +121,14 @@ def test_corrupted_run_stops_aggregation_with_the_file_and_the_fix(
     smoke_run, tmp_path, damage, message
 ):
     workdir = copy_of(smoke_run, tmp_path / "repo")
-    damage(workdir / "results/runs/parity/d5/seed1/metrics.csv")
-    figure = workdir / "results/figures/parity_fig1_accuracy.png"
+    damage(workdir / "results/smoke/runs/parity/d5/seed1/metrics.csv")
+    figure = workdir / "results/smoke/figures/parity_fig1_accuracy.png"
     before = figure.read_bytes()
     done = snakemake(workdir, "--cores", "1", *SMOKE, "--forcerun", "parity_aggregate")
     assert done.returncode != 0
-    log = (workdir / "results/logs/parity/aggregate.log").read_text()
+    log = (workdir / "results/smoke/logs/parity/aggregate.log").read_text()
     assert message in log
-    assert "results/runs/parity/d5/seed1" in log and "snakemake --cores all --forcerun" in log
+    assert "results/smoke/runs/parity/d5/seed1" in log and "snakemake --cores all --forcerun" in log
     assert figure.read_bytes() == before  # no figure was redrawn from broken data
 
 
@@ -145,16 +145,26 @@ def test_diverged_runs_are_shown_not_averaged_in(tmp_path):
             }
         )
     )
-    targets = ["results/tables/parity_summary.csv", "results/figures/parity_fig1_accuracy.pdf"]
+    targets = [
+        "results/smoke/tables/parity_summary.csv",
+        "results/smoke/figures/parity_fig1_accuracy.pdf",
+    ]
     done = snakemake(workdir, *targets, "--cores", "2", *SMOKE, "--configfile", "blowup.yaml")
     assert done.returncode == 0, done.stderr[-3000:]
-    per_seed = pd.read_csv(workdir / "results/tables/parity_seeds.csv")
+    per_seed = pd.read_csv(workdir / "results/smoke/tables/parity_seeds.csv")
     d5 = per_seed[per_seed.d == 5]
     assert (d5.status == "diverged").all() and d5.final_accuracy.isna().all()
-    summary = pd.read_csv(workdir / "results/tables/parity_summary.csv").set_index("d")
+    summary = pd.read_csv(workdir / "results/smoke/tables/parity_summary.csv").set_index("d")
     assert summary.loc[5, "diverged"] == 2 and summary.loc[10, "diverged"] == 0
-    assert "| 5 | 2 | 300 | — | 2 |" in (workdir / "results/tables/parity_summary.md").read_text()
-    legend = PdfReader(workdir / "results/figures/parity_fig1_accuracy.pdf").pages[0].extract_text()
+    assert (
+        "| 5 | 2 | 300 | — | 2 |"
+        in (workdir / "results/smoke/tables/parity_summary.md").read_text()
+    )
+    legend = (
+        PdfReader(workdir / "results/smoke/figures/parity_fig1_accuracy.pdf")
+        .pages[0]
+        .extract_text()
+    )
     assert "d = 5 (2 diverged)" in legend
 
 
@@ -182,9 +192,9 @@ def fill_up(directory: Path) -> Path:
 
 @needs_mount
 def test_full_disk_gives_a_clear_error_and_a_rerun_recovers(smoke_run, tmp_path):
-    """results/ on a small file system that fills up while a new variant trains."""
+    """results/smoke/ on a small file system that fills up while a new variant trains."""
     workdir = copy_of(smoke_run, tmp_path / "repo")
-    results, saved = workdir / "results", workdir / "results.saved"
+    results, saved = workdir / "results" / "smoke", workdir / "results.saved"
     results.rename(saved)
     results.mkdir()
     size_mb = sum(f.stat().st_size for f in saved.rglob("*") if f.is_file()) // 2**20 + 16
@@ -199,7 +209,10 @@ def test_full_disk_gives_a_clear_error_and_a_rerun_recovers(smoke_run, tmp_path)
         output = done.stdout + done.stderr
         assert done.returncode != 0
         assert "No space left on device" in output and "run the same command again" in output
-        for kept in ("results/runs/parity/d5/seed0/metrics.csv", "results/tables/parity_seeds.csv"):
+        for kept in (
+            "results/smoke/runs/parity/d5/seed0/metrics.csv",
+            "results/smoke/tables/parity_seeds.csv",
+        ):
             assert (workdir / kept).read_bytes() == (smoke_run / kept).read_bytes()
         filler.unlink()  # space is back: the same command finishes the job
         assert snakemake(workdir, "--unlock", *SMOKE).returncode == 0
@@ -213,7 +226,7 @@ def test_full_disk_gives_a_clear_error_and_a_rerun_recovers(smoke_run, tmp_path)
 @needs_mount
 def test_read_only_results_give_a_clear_error_and_keep_the_tables(smoke_run, tmp_path):
     workdir = copy_of(smoke_run, tmp_path / "repo")
-    tables = workdir / "results/tables"
+    tables = workdir / "results/smoke/tables"
     before = {p.name: p.read_bytes() for p in tables.iterdir()}
     if not (
         _mount(["--bind", str(tables), str(tables)])
@@ -227,5 +240,5 @@ def test_read_only_results_give_a_clear_error_and_keep_the_tables(smoke_run, tmp
         subprocess.run(["umount", str(tables)], check=True)
     assert done.returncode != 0  # Snakemake refuses before running anything, and says why
     output = done.stdout + done.stderr  # names the first rule whose tables it would overwrite
-    assert "Write-protected output files for rule" in output and "results/tables/" in output
+    assert "Write-protected output files for rule" in output and "results/smoke/tables/" in output
     assert {p.name: p.read_bytes() for p in tables.iterdir()} == before

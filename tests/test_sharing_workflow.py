@@ -20,7 +20,7 @@ SMOKE_JOBS = [
 
 
 def test_every_variant_has_its_runs_and_every_job_its_benchmark(smoke_run):
-    results = smoke_run / "results"
+    results = smoke_run / "results" / "smoke"
     variants = [
         f"{setting}-{arch}"
         for setting in ("mixed-w2-c1-known", "mixed-w2-c1-learned", "mixed-w2-c2-known")
@@ -46,7 +46,7 @@ def test_every_variant_has_its_runs_and_every_job_its_benchmark(smoke_run):
 
 
 def test_tables_pair_the_architectures_of_each_seed(smoke_run):
-    tables = smoke_run / "results" / "tables"
+    tables = smoke_run / "results" / "smoke" / "tables"
     paired = pd.read_csv(tables / "sharing_paired.csv")
     assert len(paired) == 4 * 2  # 4 settings (3 Gaussian, 1 digits) × 2 seeds
     assert paired[["shared", "local", "dense"]].notna().all().all()
@@ -63,7 +63,7 @@ def test_tables_pair_the_architectures_of_each_seed(smoke_run):
 
 
 def test_figures_are_drawn_and_name_their_function(smoke_run):
-    figures = smoke_run / "results" / "figures"
+    figures = smoke_run / "results" / "smoke" / "figures"
     for name in ("fig1_curves", "fig2_frequency", "fig3_walsh", "fig4_natural"):
         pdf, png = (figures / f"sharing_{name}{s}" for s in (".pdf", ".png"))
         assert pdf.stat().st_size > 5000 and png.stat().st_size > 5000
@@ -74,13 +74,13 @@ def test_every_sharing_claim_says_it_is_not_judged_at_smoke_scale(smoke_run, rep
     listed = yaml.safe_load((repo / "config" / "claims.yaml").read_text())["claims"]
     ours = [c["id"] for c in listed if c["family"] == "sharing"]
     assert len(ours) == 15
-    claims = pd.read_csv(smoke_run / "results" / "claims.csv").set_index("id")
+    claims = pd.read_csv(smoke_run / "results" / "smoke" / "claims.csv").set_index("id")
     for claim in ours:
         assert claims.loc[claim, "verdict"] == "not judged at this scale", claim
 
 
 def test_report_has_the_sharing_section(smoke_run):
-    reader = PdfReader(smoke_run / "results" / "report" / "report.pdf")
+    reader = PdfReader(smoke_run / "results" / "smoke" / "report" / "report.pdf")
     text = " ".join(page.extract_text() for page in reader.pages)
     assert "Weight sharing is crucial to successful optimization" in text
     assert "reconstruction" in text

@@ -95,13 +95,13 @@ def test_smoke_scale_through_slurm_equals_a_local_run(cluster, smoke_run, tmp_pa
     assert {state for _, state in jobs} == {"COMPLETED"}  # ...every job but `all`, above
 
     compared = 0
-    for path in sorted((smoke_run / "results").rglob("*")):
+    for path in sorted((smoke_run / "results" / "smoke").rglob("*")):
         relative = path.relative_to(smoke_run)
         if path.suffix in {".csv", ".md"} and not measures_time(relative):
             assert (workdir / relative).read_bytes() == path.read_bytes(), relative
             compared += 1
     assert compared >= 10
-    assert (workdir / "results" / "report" / "report.pdf").stat().st_size > 10_000
+    assert (workdir / "results" / "smoke" / "report" / "report.pdf").stat().st_size > 10_000
 
 
 def test_job_over_its_time_limit_is_retried_with_more_time_and_resumes(cluster, tmp_path):
@@ -126,7 +126,7 @@ def test_job_over_its_time_limit_is_retried_with_more_time_and_resumes(cluster, 
     start = now()
     done = snakemake(
         workdir,
-        "results/runs/parity/d10/seed0/metrics.csv",
+        "results/smoke/runs/parity/d10/seed0/metrics.csv",
         "--workflow-profile",
         str(profile),
         "--config",
@@ -139,6 +139,6 @@ def test_job_over_its_time_limit_is_retried_with_more_time_and_resumes(cluster, 
     states = [state for comment, state in sacct_since(start) if "parity_train" in comment]
     assert states[0] == "TIMEOUT" and states[-1] == "COMPLETED", states
     assert ".snakemake/slurm_logs/rule_parity_train" in output  # the failed job's log is named
-    meta = yaml.safe_load((workdir / "results/runs/parity/d10/seed0/meta.json").read_text())
+    meta = yaml.safe_load((workdir / "results/smoke/runs/parity/d10/seed0/meta.json").read_text())
     assert meta["resumed_from_steps"], "the retry must resume from the checkpoint"
     assert meta["steps_completed"] == 1_500_000

@@ -12,7 +12,7 @@ VARIANTS = [f"{method}_k{k}" for method in ("e2e", "dec") for k in (10, 100)]
 
 
 def test_every_stocks_output_exists(smoke_run):
-    results = smoke_run / "results"
+    results = smoke_run / "results" / "smoke"
     for variant in VARIANTS:
         for seed in (0, 1):
             run = results / "runs" / "stocks" / variant / f"seed{seed}"
@@ -35,7 +35,7 @@ def test_every_stocks_output_exists(smoke_run):
 
 
 def test_stocks_tables_hold_every_method_k_and_seed(smoke_run):
-    tables = smoke_run / "results" / "tables"
+    tables = smoke_run / "results" / "smoke" / "tables"
     per_seed = pd.read_csv(tables / "stocks_seeds.csv")
     assert sorted(zip(per_seed.method, per_seed.k, per_seed.seed, strict=True)) == sorted(
         (m, k, s) for m in ("e2e", "dec") for k in (10, 100) for s in (0, 1)
@@ -53,7 +53,7 @@ def test_stocks_tables_hold_every_method_k_and_seed(smoke_run):
 
 
 def test_stocks_claims_have_their_verdicts(smoke_run):
-    claims = pd.read_csv(smoke_run / "results" / "claims.csv").set_index("id")
+    claims = pd.read_csv(smoke_run / "results" / "smoke" / "claims.csv").set_index("id")
     stocks = claims[claims.family == "stocks"]
     assert len(stocks) == 6
     # Smoke runs 300 steps of k = 10 and 100 only: no training claim may pass or fail.
@@ -71,7 +71,7 @@ def test_stocks_claims_have_their_verdicts(smoke_run):
 
 
 def test_report_has_the_stocks_section(smoke_run):
-    reader = PdfReader(smoke_run / "results" / "report" / "report.pdf")
+    reader = PdfReader(smoke_run / "results" / "smoke" / "report" / "report.pdf")
     text = " ".join(page.extract_text() for page in reader.pages)
     assert "End-to-end vs decomposition: the stocks task" in text
     assert "dec_vs_e2e_stocks.py" in text  # the setup names the authors' script

@@ -20,7 +20,7 @@ SMOKE = ["--config", "scale=smoke"]
 
 
 def test_every_expected_output_exists(smoke_run):
-    results = smoke_run / "results"
+    results = smoke_run / "results" / "smoke"
     for d in (5, 10):
         for seed in (0, 1):
             run = results / "runs" / "parity" / f"d{d}" / f"seed{seed}"
@@ -41,17 +41,17 @@ def test_every_expected_output_exists(smoke_run):
 
 
 def test_tables_hold_one_row_per_seed_and_dimension(smoke_run):
-    per_seed = pd.read_csv(smoke_run / "results" / "tables" / "parity_seeds.csv")
+    per_seed = pd.read_csv(smoke_run / "results" / "smoke" / "tables" / "parity_seeds.csv")
     assert sorted(zip(per_seed.d, per_seed.seed, strict=True)) == [(5, 0), (5, 1), (10, 0), (10, 1)]
     assert per_seed.final_accuracy.between(0, 1).all()
     assert (per_seed.budget == 300).all()
-    gradvar = pd.read_csv(smoke_run / "results" / "tables" / "parity_gradvar.csv")
+    gradvar = pd.read_csv(smoke_run / "results" / "smoke" / "tables" / "parity_gradvar.csv")
     assert sorted(gradvar.d.unique()) == [4, 5, 6, 7, 8, 9]
     assert (gradvar.ratio <= 1).all()
 
 
 def test_claims_table_has_a_verdict_per_claim(smoke_run):
-    claims = pd.read_csv(smoke_run / "results" / "claims.csv").set_index("id")
+    claims = pd.read_csv(smoke_run / "results" / "smoke" / "claims.csv").set_index("id")
     verdicts = claims.verdict.to_dict()
     # Smoke runs 300 steps: every training claim must say so rather than pass or fail.
     for claim in (
@@ -64,7 +64,7 @@ def test_claims_table_has_a_verdict_per_claim(smoke_run):
     assert verdicts["parity-gradvar-bound"] == "reproduced"
     assert verdicts["parity-gradvar-halves"] == "reproduced"
     assert claims.loc["parity-gradvar-bound", "seeds_satisfying"] == "12/12"
-    assert "| parity-d5-learns |" in (smoke_run / "results" / "claims.md").read_text()
+    assert "| parity-d5-learns |" in (smoke_run / "results" / "smoke" / "claims.md").read_text()
 
 
 SECTIONS = (
@@ -82,7 +82,7 @@ SECTIONS = (
 
 
 def test_report_pdf_has_every_section_in_order(smoke_run):
-    reader = PdfReader(smoke_run / "results" / "report" / "report.pdf")
+    reader = PdfReader(smoke_run / "results" / "smoke" / "report" / "report.pdf")
     assert len(reader.pages) >= 20
     text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
     positions = [text.find(heading) for heading in SECTIONS]
@@ -90,11 +90,11 @@ def test_report_pdf_has_every_section_in_order(smoke_run):
     assert positions == sorted(positions)
     assert "smoke" in text
     assert "??" not in text  # every \\ref resolved
-    assert "Made by rule" in text and "results/runs/" in text
+    assert "Made by rule" in text and "results/smoke/runs/" in text
 
 
 def test_every_file_the_report_includes_exists_and_is_not_empty(smoke_run):
-    results = smoke_run / "results"
+    results = smoke_run / "results" / "smoke"
     search = [results / "figures", results / "tables", results / "report" / "generated"]
     included = []
     for tex in sorted((smoke_run / "paper").glob("*.tex")):
@@ -113,7 +113,7 @@ def test_every_file_the_report_includes_exists_and_is_not_empty(smoke_run):
 
 
 def test_runtime_tables_cost_every_benchmarked_job(smoke_run):
-    results = smoke_run / "results"
+    results = smoke_run / "results" / "smoke"
     benchmarks = sorted(results.glob("benchmarks/*/*.tsv"))
     jobs = pd.read_csv(results / "tables" / "runtime_jobs.csv")
     assert sorted(zip(jobs.family, jobs.job, strict=True)) == sorted(
@@ -204,7 +204,7 @@ def test_editing_the_plot_style_redraws_every_figure_and_trains_nothing(smoke_ru
     planned = planned_after_edit(smoke_run, tmp_path, "scripts/theorydl/plotting.py")
     figures = {
         "{}_figure_{}".format(*pdf.stem.split("_", 1))
-        for pdf in (smoke_run / "results" / "figures").glob("*.pdf")
+        for pdf in (smoke_run / "results" / "smoke" / "figures").glob("*.pdf")
     }
     assert len(figures) >= 17
     assert {r: n for r, n in planned.items() if r in figures} == dict.fromkeys(figures, 1)
@@ -219,7 +219,7 @@ def test_editing_the_claims_code_rejudges_and_trains_nothing(smoke_run, tmp_path
 
 def test_editing_the_random_streams_retrains_every_job(smoke_run, tmp_path):
     planned = planned_after_edit(smoke_run, tmp_path, "scripts/theorydl/runtime.py")
-    jobs = sorted((smoke_run / "results" / "benchmarks").glob("*/train_*.tsv"))
+    jobs = sorted((smoke_run / "results" / "smoke" / "benchmarks").glob("*/train_*.tsv"))
     assert sum(planned[r] for r in training_rules(planned)) == len(jobs) >= 25
 
 
@@ -254,7 +254,9 @@ def test_parsing_the_workflow_imports_no_tensorflow(tmp_path):
 
 def test_cores_do_not_change_the_numbers(smoke_run, tmp_path):
     other = fresh_copy(tmp_path / "repo")
-    targets = [f"results/runs/parity/d{d}/seed{s}/metrics.csv" for d in (5, 10) for s in (0, 1)]
+    targets = [
+        f"results/smoke/smoke/runs/parity/d{d}/seed{s}/metrics.csv" for d in (5, 10) for s in (0, 1)
+    ]
     done = snakemake(other, *targets, "--cores", "1", *SMOKE)
     assert done.returncode == 0, done.stderr[-3000:]
     for target in targets:
@@ -282,23 +284,25 @@ def test_without_tex_auto_skips_the_pdf_and_on_refuses(tmp_path):
 
 
 def test_manifest_records_every_output_and_verify_checks_it(smoke_run, tmp_path):
-    manifest = json.loads((smoke_run / "results" / "manifest.json").read_text())
+    manifest = json.loads((smoke_run / "results" / "smoke" / "manifest.json").read_text())
     files = manifest["files"]
-    metrics = "results/runs/parity/d5/seed0/metrics.csv"
+    metrics = "results/smoke/runs/parity/d5/seed0/metrics.csv"
     assert files[metrics]["rule"] == "parity_train"
-    assert files["results/tables/parity_summary.csv"]["rule"] == "parity_aggregate"
-    assert files["results/report/report.pdf"]["rule"] == "report_pdf"
+    assert files["results/smoke/tables/parity_summary.csv"]["rule"] == "parity_aggregate"
+    assert files["results/smoke/report/report.pdf"]["rule"] == "report_pdf"
     assert len(files[metrics]["sha256"]) == 64
     assert manifest["config"]["scale"] == "smoke"
-    assert not any(name.startswith(("results/logs", "results/benchmarks")) for name in files)
+    assert not any(
+        name.startswith(("results/smoke/logs", "results/smoke/benchmarks")) for name in files
+    )
     assert snakemake(smoke_run, "verify", "--cores", "1", *SMOKE).returncode == 0
 
     copy = tmp_path / "repo"
     shutil.copytree(smoke_run, copy, symlinks=True)
-    (copy / "results/tables/parity_seeds.csv").write_text("edited\n")
+    (copy / "results/smoke/tables/parity_seeds.csv").write_text("edited\n")
     done = snakemake(copy, "verify", "--cores", "1", *SMOKE)
     assert done.returncode != 0
-    report = (copy / "results/logs/verify.log").read_text()
+    report = (copy / "results/smoke/logs/verify.log").read_text()
     assert "changed: results/tables/parity_seeds.csv (made by rule parity_aggregate)" in report
     assert "changed: results/figures" not in report  # verify rebuilt nothing
 
@@ -336,3 +340,38 @@ def test_with_gpus_visible_the_cpu_families_take_none(tmp_path):
         workdir, "--cores", "4", *SMOKE, "--dry-run", env={"CUDA_VISIBLE_DEVICES": ""}
     )
     assert set().union(*gpu_slots(without).values()) <= {0}
+
+
+def planned_from_scratch(workdir, *config):
+    """Rule → job count of a dry run of everything, as if nothing had been run."""
+    done = snakemake(workdir, "--cores", "1", "--dry-run", "--forceall", "--config", *config)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return planned_jobs(done), done.stdout
+
+
+SHARED_RULES = {"claims", "claims_by_scale", "costs", "report_inputs", "report_pdf", "manifest"}
+SHARED_RULES |= {"dataset", "datasets_figure_examples"}  # every run draws the real images
+
+
+def test_a_selection_of_one_family_plans_only_that_familys_jobs(tmp_path):
+    workdir = fresh_copy(tmp_path / "repo")
+    planned, _ = planned_from_scratch(workdir, "scale=smoke", "families=stocks")
+    own = {r for r in planned if r.startswith("stocks_")}
+    assert {"stocks_train", "stocks_aggregate", "stocks_second_moments"} <= own
+    assert set(planned) - own <= SHARED_RULES | {"all"}
+
+
+def test_each_scale_writes_under_its_own_root(tmp_path):
+    workdir = fresh_copy(tmp_path / "repo")
+    outputs = {}
+    for scale in ("smoke", "quick"):
+        _, printed = planned_from_scratch(workdir, f"scale={scale}")
+        paths = {
+            path.strip()
+            for line in printed.splitlines()
+            if line.strip().startswith(("output:", "log:", "benchmark:"))
+            for path in line.split(":", 1)[1].split(",")
+        }
+        assert paths and all(p.startswith(f"results/{scale}/") for p in paths), scale
+        outputs[scale] = paths
+    assert not outputs["smoke"] & outputs["quick"]

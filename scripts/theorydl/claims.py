@@ -16,6 +16,7 @@ their own: seeds differ, and the table says so rather than hiding it behind the 
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
 NOT_JUDGED = "not judged at this scale"
 NOT_EVALUATED = "not evaluated"
+NOT_RUN = "not run"  # the claim's family was left out of this run (config key families)
 
 STATISTICS = {"median": np.median, "mean": np.mean, "min": np.min, "max": np.max}
 SYMBOLS = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "within": "within"}
@@ -46,6 +48,8 @@ COLUMNS = [
     "seeds_satisfying",
     "verdict",
     "reason",
+    "seeds",
+    "budget",
 ]
 
 
@@ -131,11 +135,9 @@ def load_claims(path: Path, schema_path: Path, tables: dict[str, list[str]]) -> 
     return claims
 
 
-def judge(claim: Claim, table: pd.DataFrame) -> dict[str, Any]:
-    """The verdict on one claim, with what was measured and why."""
-    rows = table
-    for column, value in claim.where.items():
-        rows = rows[rows[column] == value]
+def judge(claim: Claim, table: pd.DataFrame | None) -> dict[str, Any]:
+    """The verdict on one claim, with what was measured and why; ``table`` is None where the
+    claim's family was not run."""
     result = {
         "id": claim.id,
         "family": claim.family,
@@ -147,12 +149,24 @@ def judge(claim: Claim, table: pd.DataFrame) -> dict[str, Any]:
         "seeds_satisfying": "",
         "verdict": NOT_EVALUATED,
         "reason": "",
+        "seeds": math.nan,  # the rows (seeds) judged, and their smallest training budget
+        "budget": math.nan,
     }
+    if table is None:
+        result["verdict"] = NOT_RUN
+        result["reason"] = f"family {claim.family} was not in this run's selection (families)"
+        return result
+    rows = table
+    for column, value in claim.where.items():
+        rows = rows[rows[column] == value]
     selection = ", ".join(f"{k} = {v}" for k, v in claim.where.items()) or "all rows"
     if rows.empty:
         result["reason"] = f"no rows with {selection} in {claim.table} (not run at this scale?)"
         result["verdict"] = NOT_JUDGED if claim.where else NOT_EVALUATED
         return result
+    result["seeds"] = len(rows)
+    if "budget" in rows:
+        result["budget"] = rows["budget"].min()
     short = {c: rows[c].min() for c, need in claim.requires.items() if rows[c].min() < need}
     if short:
         result["verdict"] = NOT_JUDGED
@@ -181,15 +195,68 @@ def judge(claim: Claim, table: pd.DataFrame) -> dict[str, Any]:
     return result
 
 
-def evaluate(claims: list[Claim], tables_dir: Path) -> pd.DataFrame:
-    """Judge every claim on the CSV tables in ``tables_dir``."""
+def evaluate(
+    claims: list[Claim], tables_dir: Path, families: Collection[str] | None = None
+) -> pd.DataFrame:
+    """Judge every claim on the CSV tables in ``tables_dir``; a claim of a family not in
+    ``families`` (when given) is "not run", and its table is not read."""
     cache: dict[str, pd.DataFrame] = {}
     results = []
     for claim in claims:
+        if families is not None and claim.family not in families:
+            results.append(judge(claim, None))
+            continue
         if claim.table not in cache:
             cache[claim.table] = pd.read_csv(Path(tables_dir) / f"{claim.table}.csv")
         results.append(judge(claim, cache[claim.table]))
     return pd.DataFrame(results, columns=COLUMNS)
+
+
+def side_by_side(by_scale: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per claim: its measured value, verdict, seeds and budget at each scale of
+    ``by_scale`` (scale → that scale's claims table), whether the verdicts differ between the
+    scales that ran its family, and why (each such scale's verdict and note)."""
+    scales = list(by_scale)
+    first = next(iter(by_scale.values()))
+    table = first[["id", "family", "figure", "statement"]].copy()
+    for scale, results in by_scale.items():
+        own = results.set_index("id")
+        for column in ("measured", "verdict", "seeds", "budget"):
+            table[f"{scale}_{column}"] = table.id.map(own[column])
+    ran = pd.DataFrame(
+        {s: table[f"{s}_verdict"].where(table[f"{s}_verdict"] != NOT_RUN) for s in scales}
+    )
+    table["differs"] = ran.nunique(axis=1) > 1
+    table["why"] = [
+        _why(claim, by_scale, ran.loc[i].dropna().index) if differs else ""
+        for i, claim, differs in zip(table.index, table.id, table.differs, strict=True)
+    ]
+    return table
+
+
+def _why(claim: str, by_scale: Mapping[str, pd.DataFrame], scales: Iterable[str]) -> str:
+    parts = []
+    for scale in scales:
+        row = by_scale[scale].set_index("id").loc[claim]
+        note = row.reason if isinstance(row.reason, str) and row.reason else ""
+        parts.append(f"{scale}: {row.verdict}" + (f" ({note})" if note else ""))
+    return "; ".join(parts)
+
+
+def side_by_side_display(table: pd.DataFrame, scales: Sequence[str]) -> pd.DataFrame:
+    """The side-by-side claims table as people read it: per scale, verdict and measured value
+    with the seeds and budget behind it."""
+    shown = pd.DataFrame({"claim": table.id, "figure": table.figure})
+    for scale in scales:
+        budget = table[f"{scale}_budget"].map(lambda v: "" if pd.isna(v) else f", budget {fmt(v)}")
+        seeds = table[f"{scale}_seeds"].map(lambda v: "" if pd.isna(v) else f"{int(v)} seeds")
+        shown[scale] = (
+            table[f"{scale}_verdict"].fillna("no result")
+            + table[f"{scale}_measured"].map(lambda v: "" if pd.isna(v) else f": {fmt(v, 4)}")
+            + (" (" + seeds + budget + ")").where(seeds != "", "")
+        )
+    shown["differs"] = table.differs.map({True: "yes", False: ""})
+    return shown
 
 
 def display(results: pd.DataFrame) -> pd.DataFrame:

@@ -154,21 +154,49 @@ def load_schema(root: Path) -> dict:
         schema["definitions"].update(family.get("definitions", {}))
         schema["properties"][name] = family["block"]
         schema["required"].append(name)
-    families = schema["properties"]["cpu_families"]["items"]
-    families["enum"] = list(FAMILIES)
-    families["description"] = "one of " + ", ".join(FAMILIES)
+    family_lists = [
+        schema["properties"]["cpu_families"],
+        schema["properties"]["families"]["oneOf"][1],
+        schema["properties"]["family_selections"]["additionalProperties"],
+    ]
+    for names in family_lists:
+        names["items"]["enum"] = list(FAMILIES)
+        names["items"]["description"] = "one of " + ", ".join(FAMILIES)
+    schema["properties"]["families"]["description"] += f" (known families: {', '.join(FAMILIES)})"
     return schema
 
 
+def selected_families(config: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(the families this run runs end to end, problems): ``families`` is ``all``, the name of
+    a selection in ``family_selections``, or a list of names (already checked by the schema)."""
+    chosen = config["families"]
+    selections = config.get("family_selections", {})
+    if isinstance(chosen, list):
+        return [f for f in FAMILIES if f in chosen], []
+    if chosen == "all":
+        return list(FAMILIES), []
+    if chosen in selections:
+        return [f for f in FAMILIES if f in selections[chosen]], []
+    return [], [
+        f"config key 'families': value {chosen!r} is neither a family nor a selection. "
+        f"Allowed: all, a selection ({', '.join(selections) or 'none defined'}), or a list "
+        f"of known families ({', '.join(FAMILIES)})"
+    ]
+
+
 def resolve(config: dict, cli: dict, root: Path) -> dict:
-    """Validate the whole config and add ``_variants``: family → variant → hyperparameters.
+    """Validate the whole config and add ``_variants`` (family → variant → hyperparameters) and
+    ``_families`` (the families this run runs end to end, in registry order).
 
     Raises :class:`ConfigError` listing every problem; nothing is run before this passes.
     """
     config = apply_scale(config, cli, root)
+    if isinstance(config.get("families"), str) and config["families"] in FAMILIES:
+        config["families"] = [config["families"]]  # --config families=parity: a list of one
     problems = _schema_problems(config, load_schema(root))
     if problems:
         raise ConfigError(_report(problems))
+    selected, problems = selected_families(config)
     variants = {}
     for name in FAMILIES:
         variants[name] = _resolve_family(name, config[name], problems)
@@ -176,6 +204,7 @@ def resolve(config: dict, cli: dict, root: Path) -> dict:
     if problems:
         raise ConfigError(_report(problems))
     config["_variants"] = variants
+    config["_families"] = selected
     return config
 
 

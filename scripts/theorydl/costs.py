@@ -1,6 +1,6 @@
 """What a run cost: wall time, CPU time and peak memory per job, per family and per claim.
 
-Snakemake writes one benchmark file per job (``results/benchmarks/<family>/<job>.tsv``, the
+Snakemake writes one benchmark file per job (``results/<scale>/benchmarks/<family>/<job>.tsv``, the
 ``benchmark:`` directive of every training and theory rule). This module reads them into tables.
 Timings are measurements of this machine and this run, so they live in their own tables
 (``runtime_*``) and never in a table that a claim or a determinism check reads.

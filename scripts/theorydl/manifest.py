@@ -1,10 +1,11 @@
 """The results manifest: what every output is, which rule made it, and its checksum.
 
-``results/manifest.json`` lists every file under ``results/`` (but logs, benchmarks, checkpoints,
-LaTeX build files and the kept npm tarballs) with its sha256, size and producing rule, plus the
-resolved config. ``snakemake verify`` recomputes the checksums and names every file that changed,
-vanished or appeared since. Two runs of the same config can be compared file by file through
-their manifests (the run metrics and tables are byte-identical on the same machine).
+``results/<scale>/manifest.json`` lists every file under ``results/<scale>/`` (but logs,
+benchmarks, checkpoints, LaTeX build files and the kept npm tarballs) with its sha256, size and
+producing rule, plus the resolved config. ``snakemake verify`` recomputes the checksums and names
+every file that changed, vanished or appeared since. Two runs of the same config can be compared
+file by file through their manifests (the run metrics and tables are byte-identical on the same
+machine).
 """
 
 from __future__ import annotations

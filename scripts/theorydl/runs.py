@@ -1,4 +1,5 @@
-"""Run files: ``results/runs/<family>/<variant>/seed<N>/{metrics.csv, meta.json, arrays.npz}``.
+"""Run files: ``results/<scale>/runs/<family>/<variant>/seed<N>/{metrics.csv, meta.json,
+arrays.npz}``.
 
 Writing is atomic (a temporary file renamed into place, ``meta.json`` last), so an interrupted job
 never leaves a run that looks complete. Reading checks a run against what the config says it

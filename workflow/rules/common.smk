@@ -17,11 +17,6 @@ from theorydl import config as tdl_config  # noqa: E402
 from theorydl import runtime as tdl_runtime  # noqa: E402
 
 ROOT = Path(workflow.basedir)
-RESULTS = "results"
-TABLES = f"{RESULTS}/tables"
-FIGURES = f"{RESULTS}/figures"
-LOGS = f"{RESULTS}/logs"
-BENCHMARKS = f"{RESULTS}/benchmarks"
 
 # ---- configuration: scale overrides, schema, cross-checks; all before any job is scheduled --
 try:
@@ -38,6 +33,14 @@ except (tdl_config.ConfigError, tdl_claims.ClaimsError) as error:
 config.clear()
 config.update(_resolved)
 VARIANTS = config["_variants"]  # family -> variant -> resolved hyperparameters
+SELECTED = config["_families"]  # the families this run runs end to end
+
+# Each scale has its own results, so that runs of different scales coexist.
+RESULTS = f"results/{config['scale']}"
+TABLES = f"{RESULTS}/tables"
+FIGURES = f"{RESULTS}/figures"
+LOGS = f"{RESULTS}/logs"
+BENCHMARKS = f"{RESULTS}/benchmarks"
 
 # ---- devices ------------------------------------------------------------------------------
 # Training jobs each claim one GPU slot when GPUs are visible; on a CPU-only machine they ask
@@ -283,22 +286,39 @@ def figure_files(name):
     return [f"{FIGURES}/{name}.pdf", f"{FIGURES}/{name}.png"]
 
 
+def selected_tables():
+    """The CSV of every table of the selected families."""
+    return [f"{TABLES}/{t}.csv" for f in SELECTED for t in tdl_config.family_module(f).TABLES]
+
+
+def selected_outputs(kind):
+    """The figures or the LaTeX tables (``kind``) of the families this run selected."""
+    return [f for family in SELECTED for f in FAMILY_OUTPUTS[family][kind]]
+
+
 def final_outputs():
-    """Every deliverable: claims, figures, the report PDF when TeX is there.
+    """Every deliverable of the selected families: claims (and their side-by-side across
+    scales), figures, the report PDF when TeX is there.
 
     Rule all's input; call it after every rule is defined.
     """
-    return [*rules.claims.output, *all_figures(), *([REPORT_PDF] if BUILD_PDF else [])]
+    return [
+        *rules.claims.output,
+        *rules.claims_by_scale.output,
+        *all_figures(),
+        *([REPORT_PDF] if BUILD_PDF else []),
+    ]
 
 
 def all_figures():
-    """Every figure file (PDF and PNG): each family's, then those of no family."""
-    figures = [f for outputs in FAMILY_OUTPUTS.values() for f in outputs["figures"]]
-    return [*figures, *SHARED_FIGURES]
+    """Every figure file (PDF and PNG) of this run: each selected family's, then those of no
+    family (the datasets' examples)."""
+    return [*selected_outputs("figures"), *SHARED_FIGURES]
 
 
 def benchmark_files(wildcards):
-    """The benchmark file of every job of this configuration (and none left by another scale).
+    """The benchmark file of every job of the selected families in this configuration (and none
+    left by another scale or selection).
 
     A job is in the DAG when another rule consumes one of its outputs; its wildcards come from
     that path. A function of wildcards, so that Snakemake calls it once every rule is defined.
@@ -311,7 +331,9 @@ def benchmark_files(wildcards):
         for path in consumed:
             if each.is_producer(path):
                 files.add(str(each.benchmark.apply_wildcards(each.get_wildcards(path))))
-    return sorted(files)
+    # results/<scale>/benchmarks/<family>/<job>.tsv: the rules of the other families stay
+    # defined (and consume each other's outputs) without being part of this run.
+    return sorted(f for f in files if Path(f).parent.name in [*SELECTED, "datasets"])
 
 
 def output_patterns(wildcards):

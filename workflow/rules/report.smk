@@ -30,8 +30,8 @@ rule costs:
     GPU utilization and memory per job where jobs ran on a GPU (from the runs' meta.json)."""
     input:
         claims=rules.claims.output.csv,
-        tables=[f"{TABLES}/{name}.csv" for name in sorted(tdl_config.known_tables())],
-        metas=[f for family in tdl_config.FAMILIES for f in all_run_files(family, "meta.json")],
+        tables=selected_tables(),
+        metas=[f for family in SELECTED for f in all_run_files(family, "meta.json")],
         # The dataset jobs are costed too: their benchmarks must exist before this job reads them.
         datasets=[f"{DATASETS}/{name}.npz" for name in tdl_datasets.DATASETS],
     output:
@@ -48,7 +48,7 @@ rule costs:
     params:
         code=code_digest("scripts/cost_tables.py"),
         benchmarks=benchmark_files,
-        families=[*tdl_config.FAMILIES, "datasets"],
+        families=[*SELECTED, "datasets"],
     log:
         f"{LOGS}/costs.log",
     conda:
@@ -61,21 +61,25 @@ rule report_inputs:
     """Every number the report quotes, as LaTeX definitions; plus the claims and setup tables."""
     input:
         claims=rules.claims.output.csv,
-        tables=[f"{TABLES}/{name}.csv" for name in sorted(tdl_config.known_tables())],
+        by_scale=rules.claims_by_scale.output.csv,
+        tables=selected_tables(),
         runtime=[rules.costs.output.families[0], rules.costs.output.claims[0]],
-        metas=[f for family in tdl_config.FAMILIES for f in all_run_files(family, "meta.json")],
+        metas=[f for family in SELECTED for f in all_run_files(family, "meta.json")],
         datasets=[f"{DATASETS}/{name}.json" for name in tdl_datasets.DATASETS],
     output:
         values=f"{RESULTS}/report/generated/values.tex",
         claims=f"{RESULTS}/report/generated/claims_table.tex",
-        hparams=[f"{RESULTS}/report/generated/hparams_{f}.tex" for f in tdl_config.FAMILIES],
+        by_scale=f"{RESULTS}/report/generated/claims_by_scale_table.tex",
+        sections=f"{RESULTS}/report/generated/sections.tex",
+        hparams=[f"{RESULTS}/report/generated/hparams_{f}.tex" for f in SELECTED],
     params:
         code=code_digest(
-            "scripts/report_inputs.py", *(family_file(f, "analysis") for f in tdl_config.FAMILIES)
+            "scripts/report_inputs.py", *(family_file(f, "analysis") for f in SELECTED)
         ),
         scale=config["scale"],
         config={k: v for k, v in config.items() if k != "_variants"},
         variants=VARIANTS,
+        families=SELECTED,
     log:
         f"{LOGS}/report_inputs.log",
     conda:
@@ -93,7 +97,7 @@ rule report_pdf:
         ),
         generated=rules.report_inputs.output,
         runtime=[*rules.costs.output.families, *rules.costs.output.jobs],
-        tables=[f for outputs in FAMILY_OUTPUTS.values() for f in outputs["tex_tables"]],
+        tables=selected_outputs("tex_tables"),
         figures=[f for f in all_figures() if f.endswith(".pdf")],
     output:
         pdf=REPORT_PDF,

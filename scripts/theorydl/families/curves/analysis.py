@@ -1,6 +1,6 @@
 """Aggregation of the piecewise-linear curve runs and of the conditioning computation.
 
-Tables (``results/tables/<name>.{csv,md,tex}``), whose columns are what ``config/claims.yaml``
+Tables (``tables/<name>.{csv,md,tex}`` of a run), whose columns are what ``config/claims.yaml``
 may name:
 
 - ``curves_seed_errors``: one row per (learner, seed, snapshot step): the decoded validation

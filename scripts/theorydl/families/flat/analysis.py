@@ -1,6 +1,6 @@
 """Aggregation of the flat-activation runs (Failures §5, Fig 7) into tables.
 
-Tables (``results/tables/<name>.{csv,md,tex}``), whose columns are what ``config/claims.yaml``
+Tables (``tables/<name>.{csv,md,tex}`` of a run), whose columns are what ``config/claims.yaml``
 may name:
 
 - ``flat_seeds``: one row per (method, seed), on the seed's fixed test set after training:

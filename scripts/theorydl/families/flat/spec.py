@@ -116,7 +116,7 @@ def check_config(block: Mapping[str, Any], resolved: Mapping[str, Mapping[str, A
 
 # The group of its tables and figures in snakemake --report.
 REPORT_CATEGORY = "Flat activations (Failures §5)"
-# Tables (results/tables/<name>.csv) with the columns claims may name; see analysis.py.
+# Tables (results/<scale>/tables/<name>.csv) with the columns claims may name; see analysis.py.
 TABLES: dict[str, list[str]] = {
     "flat_seeds": [
         "method",

@@ -1,6 +1,6 @@
 """Aggregation of the parity runs and of the Theorem 1 check into tables.
 
-Tables (``results/tables/<name>.{csv,md,tex}``), whose columns are what ``config/claims.yaml``
+Tables (``tables/<name>.{csv,md,tex}`` of a run), whose columns are what ``config/claims.yaml``
 may name:
 
 - ``parity_seeds``: one row per (d, seed): the target's subset size, the budget, the final

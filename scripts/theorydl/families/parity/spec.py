@@ -51,7 +51,7 @@ def check_config(block: dict[str, Any], resolved: dict[str, dict[str, Any]]) -> 
 
 
 REPORT_CATEGORY = "Parity (Failures §2)"  # the group of its tables and figures in --report
-# Tables (results/tables/<name>.csv) with the columns claims may name; see analysis.py.
+# Tables (results/<scale>/tables/<name>.csv) with the columns claims may name; see analysis.py.
 TABLES: dict[str, list[str]] = {
     "parity_seeds": [
         "d",

@@ -1,6 +1,6 @@
 """Aggregation of the weight-sharing runs into tables.
 
-Tables (``results/tables/<name>.{csv,md,tex}``), whose columns are what ``config/claims.yaml``
+Tables (``tables/<name>.{csv,md,tex}`` of a run), whose columns are what ``config/claims.yaml``
 may name. "Final" always means the last evaluation, on the seed's fixed held-out set.
 
 - ``sharing_runs``: one row per (variant, seed): the setting, the budget in epochs, the final

@@ -279,7 +279,7 @@ def check_config(block: dict[str, Any], resolved: dict[str, dict[str, Any]]) -> 
 REPORT_CATEGORY = "Weight sharing (2017)"  # the group of its tables and figures in --report
 SETTING = ["target", "g", "patches", "omega", "mix"]  # what a paired row compares across
 RUN_SETTING = ["variant", "architecture", *SETTING]  # what names one run's setting
-# Tables (results/tables/<name>.csv) with the columns claims may name; see analysis.py.
+# Tables (results/<scale>/tables/<name>.csv) with the columns claims may name; see analysis.py.
 TABLES: dict[str, list[str]] = {
     "sharing_runs": [
         *RUN_SETTING,

@@ -1,6 +1,6 @@
 """Aggregation of the stocks runs (Failures §3.2, Fig 4) and of the second-moment check (§3.3).
 
-Tables (``results/tables/<name>.{csv,md,tex}``), whose columns are what ``config/claims.yaml``
+Tables (``tables/<name>.{csv,md,tex}`` of a run), whose columns are what ``config/claims.yaml``
 may name:
 
 - ``stocks_seeds``: one row per (method, k, seed): the budget, the final plotted loss (−zᵀp on

@@ -1,6 +1,6 @@
 """Aggregation of the tuple runs and of the gradient-SNR measurement into tables.
 
-Tables (``results/tables/<name>.{csv,md,tex}``), whose columns are what ``config/claims.yaml``
+Tables (``tables/<name>.{csv,md,tex}`` of a run), whose columns are what ``config/claims.yaml``
 may name:
 
 - ``tuples_seeds``: one row per (method, k, seed): the budget, the final tuple and image

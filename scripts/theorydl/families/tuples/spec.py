@@ -110,7 +110,7 @@ def check_config(block: dict[str, Any], resolved: dict[str, dict[str, Any]]) -> 
 
 
 REPORT_CATEGORY = "Tuples (Failures §3.1, §3.3)"  # the group of its tables and figures in --report
-# Tables (results/tables/<name>.csv) with the columns claims may name; see analysis.py.
+# Tables (results/<scale>/tables/<name>.csv) with the columns claims may name; see analysis.py.
 TABLES: dict[str, list[str]] = {
     "tuples_seeds": [
         "method",
