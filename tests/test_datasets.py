@@ -270,13 +270,15 @@ def test_the_workflow_has_a_dataset_rule_for_the_known_names_only(tmp_path):
         command = [sys.executable, "-m", "snakemake", "--cores", "1", "--dry-run", *targets]
         return subprocess.run(command, cwd=workdir, capture_output=True, text=True)
 
-    planned = dry_run("results/figures/datasets_examples.pdf")
+    planned = dry_run("results/paper/figures/datasets_examples.pdf")
     assert planned.returncode == 0, planned.stderr[-3000:]
-    assert "results/datasets/fashion_mnist.npz" in planned.stdout
+    assert "results/paper/datasets/fashion_mnist.npz" in planned.stdout
     assert "datasets_figure_examples" in planned.stdout
-    refused = dry_run("results/datasets/cifar10.npz")
+    refused = dry_run("results/paper/datasets/cifar10.npz")
     assert refused.returncode != 0
-    assert "No rule to produce results/datasets/cifar10.npz" in refused.stdout + refused.stderr
+    assert (
+        "No rule to produce results/paper/datasets/cifar10.npz" in refused.stdout + refused.stderr
+    )
 
 
 def test_the_npz_digest_in_the_sidecar_is_the_npz(converted, tmp_path):

