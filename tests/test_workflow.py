@@ -375,3 +375,12 @@ def test_each_scale_writes_under_its_own_root(tmp_path):
         assert paths and all(p.startswith(f"results/{scale}/") for p in paths), scale
         outputs[scale] = paths
     assert not outputs["smoke"] & outputs["quick"]
+
+
+def test_the_cost_tables_are_built_without_tex_and_the_html_report_builds(smoke_run, tmp_path):
+    workdir = shutil.copytree(smoke_run, tmp_path / "repo", symlinks=True)
+    planned, _ = planned_from_scratch(workdir, "scale=smoke", "report=off")
+    assert "costs" in planned and "report_pdf" not in planned
+    done = snakemake(workdir, "--report", "report.html", *SMOKE)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (workdir / "report.html").stat().st_size > 100_000

@@ -298,14 +298,16 @@ def selected_outputs(kind):
 
 def final_outputs():
     """Every deliverable of the selected families: claims (and their side-by-side across
-    scales), figures, the report PDF when TeX is there.
+    scales), figures, the cost tables, the report PDF when TeX is there.
 
-    Rule all's input; call it after every rule is defined.
+    Rule all's input; call it after every rule is defined. The cost tables are measurements in
+    their own right, and snakemake --report shows them: they are built with or without TeX.
     """
     return [
         *rules.claims.output,
         *rules.claims_by_scale.output,
         *all_figures(),
+        *rules.costs.output,
         *([REPORT_PDF] if BUILD_PDF else []),
     ]
 
