@@ -80,7 +80,7 @@ def test_workflow_killed_mid_training_resumes_to_the_same_numbers(tmp_path):
     meta = yaml.safe_load((killed / METRICS).with_name("meta.json").read_text())
     assert meta["resumed_from_steps"] and meta["resumed_from_steps"][0] >= at_step
     for seed in (0, 1):
-        path = f"results/smoke/smoke/runs/parity/d10/seed{seed}/metrics.csv"
+        path = f"results/smoke/runs/parity/d10/seed{seed}/metrics.csv"
         assert (killed / path).read_bytes() == (reference / path).read_bytes()
 
 
@@ -92,9 +92,9 @@ def test_interrupted_aggregation_leaves_nothing_taken_as_complete(smoke_run, tmp
     kill_when(process, log.exists)  # the job has started: its first act is to open its log
     tables = ["parity_summary", "parity_seeds", "parity_gradvar", "parity_by_degree"]
     for name in tables:  # gone or never rewritten, so nothing half-made can pass for complete
-        assert not (workdir / f"results/smoke/smoke/tables/{name}.csv").exists()
+        assert not (workdir / f"results/smoke/tables/{name}.csv").exists()
     assert snakemake(workdir, "--unlock", *SMOKE).returncode == 0
-    wanted = [f"results/smoke/smoke/tables/{name}.csv" for name in tables]
+    wanted = [f"results/smoke/tables/{name}.csv" for name in tables]
     planned = snakemake(workdir, *wanted, "--cores", "1", *SMOKE, "--dry-run")
     assert "parity_aggregate" in planned.stdout  # asked for, the tables are made again
     done = snakemake(workdir, *wanted, "--cores", "1", *SMOKE)

@@ -214,7 +214,7 @@ def test_editing_the_plot_style_redraws_every_figure_and_trains_nothing(smoke_ru
 def test_editing_the_claims_code_rejudges_and_trains_nothing(smoke_run, tmp_path):
     planned = planned_after_edit(smoke_run, tmp_path, "scripts/theorydl/claims.py")
     assert "claims" in planned
-    assert set(planned) <= {"claims", "costs", "report_inputs"} | REPORT_RULES
+    assert set(planned) <= {"claims", "claims_by_scale", "costs", "report_inputs"} | REPORT_RULES
 
 
 def test_editing_the_random_streams_retrains_every_job(smoke_run, tmp_path):
@@ -255,7 +255,7 @@ def test_parsing_the_workflow_imports_no_tensorflow(tmp_path):
 def test_cores_do_not_change_the_numbers(smoke_run, tmp_path):
     other = fresh_copy(tmp_path / "repo")
     targets = [
-        f"results/smoke/smoke/runs/parity/d{d}/seed{s}/metrics.csv" for d in (5, 10) for s in (0, 1)
+        f"results/smoke/runs/parity/d{d}/seed{s}/metrics.csv" for d in (5, 10) for s in (0, 1)
     ]
     done = snakemake(other, *targets, "--cores", "1", *SMOKE)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -303,8 +303,8 @@ def test_manifest_records_every_output_and_verify_checks_it(smoke_run, tmp_path)
     done = snakemake(copy, "verify", "--cores", "1", *SMOKE)
     assert done.returncode != 0
     report = (copy / "results/smoke/logs/verify.log").read_text()
-    assert "changed: results/tables/parity_seeds.csv (made by rule parity_aggregate)" in report
-    assert "changed: results/figures" not in report  # verify rebuilt nothing
+    assert "changed: results/smoke/tables/parity_seeds.csv (made by rule parity_aggregate)" in report
+    assert "changed: results/smoke/figures" not in report  # verify rebuilt nothing
 
 
 def gpu_slots(done: subprocess.CompletedProcess) -> dict[str, set[int]]:
