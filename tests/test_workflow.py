@@ -303,7 +303,9 @@ def test_manifest_records_every_output_and_verify_checks_it(smoke_run, tmp_path)
     done = snakemake(copy, "verify", "--cores", "1", *SMOKE)
     assert done.returncode != 0
     report = (copy / "results/smoke/logs/verify.log").read_text()
-    assert "changed: results/smoke/tables/parity_seeds.csv (made by rule parity_aggregate)" in report
+    assert (
+        "changed: results/smoke/tables/parity_seeds.csv (made by rule parity_aggregate)" in report
+    )
     assert "changed: results/smoke/figures" not in report  # verify rebuilt nothing
 
 
