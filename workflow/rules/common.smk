@@ -246,11 +246,10 @@ def figure_rule(family, name, inputs, params=None):
         output:
             [_reported(f, family, "Figures") for f in figure_files(f"{family}_{name}")],
         params:
-            family=family,
+            module=figures.removeprefix("scripts/"),
             figure=name,
             code=code_digest("scripts/figure.py", function=(figures, name)),
             args=params or {},
-            tf_threads=config["tf_threads"],
         log:
             f"{LOGS}/{family}/figure_{name}.log",
         conda:

@@ -55,7 +55,6 @@ rule datasets_figure_examples:
             for path in figure_files(DATASET_FIGURE)
         ],
     params:
-        family="datasets",
         figure="examples",
         module="theorydl/dataset_figures.py",
         code=code_digest(
