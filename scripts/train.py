@@ -18,4 +18,5 @@ train_job(
     use_gpu=sm.resources.gpu > 0,  # 0 for a family in cpu_families
     lock_dir=sm.params.lock_dir,
     extra_meta={"scale": sm.params.scale, "job": sm.params.job},
+    data_dir=sm.params.data_dir,
 )

@@ -125,21 +125,54 @@ def test_data_depend_on_the_seed_not_on_the_architecture(sharing):
     assert not np.array_equal(shared.x_train.numpy()[0], shared.x_train.numpy()[1])
 
 
+def assert_patches_come_from_disjoint_images(sharing, cfg, pool, data_dir=None):
+    train = sharing.natural_patches(0, cfg, False, data_dir).numpy()
+    test = sharing.natural_patches(0, cfg, True, data_dir).numpy()
+    assert train.shape == (cfg.train_examples, cfg.k, cfg.d)
+    assert test.shape == (cfg.eval_examples, cfg.k, cfg.d)
+    pool_rows = {row.tobytes() for row in pool.reshape(-1, cfg.d)}
+    train_rows = {row.tobytes() for row in train.reshape(-1, cfg.d)}
+    test_rows = {row.tobytes() for row in test.reshape(-1, cfg.d)}
+    assert train_rows <= pool_rows and test_rows <= pool_rows
+    blank = np.zeros(cfg.d, np.float32).tobytes()  # empty corners occur in many images
+    assert not (train_rows & test_rows) - {blank}
+
+
 def test_digit_patches_are_centred_cut_from_disjoint_images(sharing):
-    pool = sharing.digit_patch_pool(4)
+    pool = sharing.window_pool("digits", 4, 1, None)
     assert pool.shape == (1797, 25, 16)  # 25 windows of 4×4 in an 8×8 image
     assert np.allclose(pool.mean(axis=-1), 0.0, atol=1e-5)
     assert np.isclose(np.mean(pool**2), 1.0, atol=1e-4)
     cfg = sharing.SharingConfig(patches="digits", d=16, train_examples=300, eval_examples=100)
-    train = sharing.digit_patches(0, cfg, heldout=False).numpy()
-    test = sharing.digit_patches(0, cfg, heldout=True).numpy()
-    assert train.shape == (300, 10, 16) and test.shape == (100, 10, 16)
-    pool_rows = {row.tobytes() for row in pool.reshape(-1, 16)}
-    train_rows = {row.tobytes() for row in train.reshape(-1, 16)}
-    test_rows = {row.tobytes() for row in test.reshape(-1, 16)}
-    assert train_rows <= pool_rows and test_rows <= pool_rows
-    blank = np.zeros(16, np.float32).tobytes()  # empty corners occur in every image
-    assert not (train_rows & test_rows) - {blank}
+    assert_patches_come_from_disjoint_images(sharing, cfg, pool)
+
+
+def test_mnist_patches_are_strided_windows_of_the_dataset_file(sharing, tmp_path):
+    from theorydl import datasets
+
+    images = np.random.default_rng(0).integers(0, 256, (40, 28, 28), dtype=np.uint8)
+    images[:, :, :3] = 0  # a blank left border, as MNIST has
+    labels = np.arange(40) % 10
+    datasets.write(tmp_path / "mnist.npz", images, labels, labels >= 8, {"source": "test"})
+    pool = sharing.window_pool("mnist", 10, 5, tmp_path)
+    assert pool.shape == (40, 16, 100)  # offsets 0, 5, 10, 15 in each direction
+    assert np.allclose(pool.mean(axis=-1), 0.0, atol=1e-5)
+    assert np.isclose(np.mean(pool**2), 1.0, atol=1e-4)
+    # Window (row 1, column 2) of image 3 is its pixels [5:15, 10:20], centred and scaled.
+    window = images[3, 5:15, 10:20].astype(np.float64).ravel()
+    window -= window.mean()
+    ratio = pool[3, 1 * 4 + 2] / window
+    assert np.allclose(ratio, ratio[0], rtol=1e-4) and ratio[0] > 0
+    cfg = sharing.SharingConfig(
+        patches="mnist", d=100, patch_stride=5, train_examples=200, eval_examples=100
+    )
+    assert_patches_come_from_disjoint_images(sharing, cfg, pool, tmp_path)
+
+
+def test_mnist_patches_without_the_dataset_say_what_makes_it(sharing):
+    cfg = sharing.SharingConfig(patches="mnist", d=100, patch_stride=5)
+    with pytest.raises(ValueError, match="rule dataset makes the file"):
+        sharing.natural_patches(0, cfg, False, None)
 
 
 def test_an_epoch_visits_every_training_example_once(sharing, tf):
@@ -172,6 +205,7 @@ def test_regime_defaults_fill_the_optimizer(sharing):
         ({"target": "walsh", "g": "learned"}, "g must be known"),
         ({"target": "walsh", "patches": "digits", "d": 16}, "needs Gaussian patches"),
         ({"patches": "digits", "d": 10}, "d must be s²"),
+        ({"patches": "mnist", "d": 100, "patch_stride": 20}, "patch_stride must lie in"),
         ({"cos_units": 11}, "cos_units must lie in [1, k=10]"),
         ({"train_examples": 1050}, "multiple of batch_size"),
         ({"target": "walsh", "degrees": 5}, "need 15 patches, but k = 10"),
@@ -188,7 +222,13 @@ BLOCK = {
     "omega_sweep": {"targets": ["mixed"], "omegas": [1, 2], "mix": 1, "g": ["known"]},
     "mix_sweep": {"mixes": [1, 5], "omega": 2, "g": ["known"]},
     "walsh": {"architectures": ["local"], "dims": {"disjoint": [10, 50]}, "curve_dim": 50},
-    "natural": {"targets": ["mixed"], "g": ["known"], "d": 16, "omega": 2, "mix": 1},
+    "natural": {
+        "patches": {"digits": {"d": 16, "patch_stride": 1}},
+        "targets": ["mixed"],
+        "g": ["known"],
+        "omega": 2,
+        "mix": 1,
+    },
     "regime_hparams": {"learned": {"epochs": 7}},
 }
 

@@ -15,7 +15,8 @@ SMOKE_JOBS = [
     "mix_sweep_mixed_known",
     "walsh_disjoint",
     "walsh_nested",
-    "natural_mixed_known",
+    "natural_digits_mixed_known",
+    "natural_mnist_mixed_known",
 ]
 
 
@@ -28,7 +29,11 @@ def test_every_variant_has_its_runs_and_every_job_its_benchmark(smoke_run):
     ]
     variants += [f"walsh-disjoint-d{d}-{a}" for d in (5, 10) for a in ("shared", "local")]
     variants += [f"walsh-nested-d10-{a}" for a in ("shared", "local")]
-    variants += [f"digits-mixed-w2-c1-known-{a}" for a in ("shared", "local", "dense")]
+    variants += [
+        f"{source}-mixed-w2-c1-known-{a}"
+        for source in ("digits", "mnist")
+        for a in ("shared", "local", "dense")
+    ]
     assert sorted(p.name for p in (results / "runs" / "sharing").iterdir()) == sorted(variants)
     for variant in variants:
         for seed in (0, 1):
@@ -48,7 +53,8 @@ def test_every_variant_has_its_runs_and_every_job_its_benchmark(smoke_run):
 def test_tables_pair_the_architectures_of_each_seed(smoke_run):
     tables = smoke_run / "results" / "smoke" / "tables"
     paired = pd.read_csv(tables / "sharing_paired.csv")
-    assert len(paired) == 4 * 2  # 4 settings (3 Gaussian, 1 digits) × 2 seeds
+    assert len(paired) == 5 * 2  # 5 settings (3 Gaussian, 1 digits, 1 MNIST) × 2 seeds
+    assert set(paired.patches) == {"gaussian", "digits", "mnist"}
     assert paired[["shared", "local", "dense"]].notna().all().all()
     assert (paired.best <= paired.worst).all()
     final = pd.read_csv(tables / "sharing_final_loss.csv")
@@ -73,7 +79,7 @@ def test_figures_are_drawn_and_name_their_function(smoke_run):
 def test_every_sharing_claim_says_it_is_not_judged_at_smoke_scale(smoke_run, repo):
     listed = yaml.safe_load((repo / "config" / "claims.yaml").read_text())["claims"]
     ours = [c["id"] for c in listed if c["family"] == "sharing"]
-    assert len(ours) == 15
+    assert len(ours) == 23
     claims = pd.read_csv(smoke_run / "results" / "smoke" / "claims.csv").set_index("id")
     for claim in ours:
         assert claims.loc[claim, "verdict"] == "not judged at this scale", claim

@@ -18,6 +18,7 @@ import copy
 import dataclasses
 import importlib
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -49,6 +50,17 @@ def family_jobs(name: str, block: dict[str, Any]) -> dict[str, list[str]] | None
     is a job of its own (the spec defines no ``jobs``)."""
     spec = family_module(name)
     return spec.jobs(block) if hasattr(spec, "jobs") else None
+
+
+def variant_datasets(
+    name: str, resolved: Mapping[str, Mapping[str, Any]], variants: Sequence[str]
+) -> list[str]:
+    """The datasets of rule ``dataset`` that ``variants`` of a family read (their spec's
+    ``datasets(hparams)``; none where the spec has no such function), each named once."""
+    spec = family_module(name)
+    if not hasattr(spec, "datasets"):
+        return []
+    return list(dict.fromkeys(d for v in variants for d in spec.datasets(dict(resolved[v]))))
 
 
 def known_tables() -> dict[str, list[str]]:

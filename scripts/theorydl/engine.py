@@ -93,6 +93,7 @@ class RunContext:
     checkpoint_seconds: float = 60.0
     threads: int = 1
     extra_meta: dict[str, Any] = field(default_factory=dict)
+    data_dir: Path | None = None  # where rule dataset wrote the real images a variant reads
 
 
 # --------------------------------------------------------------------------------------------

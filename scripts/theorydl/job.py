@@ -31,6 +31,7 @@ def train_job(
     use_gpu: bool = True,
     lock_dir: str | Path = ".snakemake/gpu-locks",
     extra_meta: Mapping[str, Any] | None = None,
+    data_dir: str | Path | None = None,
 ) -> None:
     """Train every seed of each variant in ``runs``, of one family, in this process (one job).
 
@@ -55,6 +56,7 @@ def train_job(
             checkpoint_seconds=checkpoint_seconds,
             threads=tf_threads,
             extra_meta=dict(extra_meta or {}),
+            data_dir=None if data_dir is None else Path(data_dir),
         )
         if len(runs) > 1:
             print(f"training {each.variant} ({len(seeds)} seeds)", flush=True)

@@ -41,6 +41,7 @@ TABLES = f"{RESULTS}/tables"
 FIGURES = f"{RESULTS}/figures"
 LOGS = f"{RESULTS}/logs"
 BENCHMARKS = f"{RESULTS}/benchmarks"
+DATASETS = f"{RESULTS}/datasets"  # real images, made by rule dataset (datasets.smk)
 
 # ---- devices ------------------------------------------------------------------------------
 # Training jobs each claim one GPU slot when GPUs are visible; on a CPU-only machine they ask
@@ -122,6 +123,7 @@ def job_params(family):
         checkpoint_root=f"{RESULTS}/checkpoints/{family}",
         jobs_per_gpu=config["jobs_per_gpu"],
         lock_dir=".snakemake/gpu-locks",
+        data_dir=DATASETS,
     )
 
 
@@ -140,9 +142,15 @@ def training_rule(family, job=None, variants=None):
     def job_variants(wildcards):
         return [v.format(variant=wildcards.get("variant", "")) for v in listed]
 
+    def job_datasets(wildcards):
+        names = tdl_config.variant_datasets(family, VARIANTS[family], job_variants(wildcards))
+        return [f"{DATASETS}/{name}.npz" for name in names]
+
     rule:
         name:
             f"{family}_train_{job}" if job else f"{family}_train"
+        input:
+            datasets=job_datasets,
         output:
             metrics=[f for v in listed for f in run_files(family, v, "metrics.csv")],
             meta=[f for v in listed for f in run_files(family, v, "meta.json")],

@@ -5,7 +5,6 @@
 
 from theorydl import datasets as tdl_datasets  # numpy only: parsing starts no TensorFlow
 
-DATASETS = f"{RESULTS}/datasets"
 DATASET_FIGURE = "datasets_examples"
 
 

@@ -28,6 +28,7 @@ may name. "Final" always means the last evaluation, on the seed's fixed held-out
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from theorydl import runs
-from theorydl.families.sharing.spec import ARCHITECTURES, SETTING, TABLES
+from theorydl.families.sharing.spec import ARCHITECTURES, IMAGE_SIDE, SETTING, TABLES
 from theorydl.tables import fmt, mean_std, write_table
 
 __all__ = ["SETTING", "TABLES", "aggregate", "report_values"]
@@ -466,7 +467,6 @@ def report_values(tables_dir: Path, block: Mapping[str, Any]) -> dict[str, Any]:
             for layout, dims in block["walsh"]["dims"].items()
         ),
         "sharing.walsh.curve-dim": block["walsh"]["curve_dim"],
-        "sharing.natural.d": block["natural"]["d"],
         "sharing.wave-share": shown(_value(per_seed, "wave_share", **mixed), 2),
     }
     for g in ("known", "learned"):
@@ -497,11 +497,16 @@ def report_values(tables_dir: Path, block: Mapping[str, Any]) -> dict[str, Any]:
         omega=float(block["mix_sweep"]["omega"]),
         mix=smallest,
     )
-    natural = {"patches": "digits", "g": "known", "target": "mixed"}
-    for arch in ARCHITECTURES:
-        values[f"sharing.natural.mixed.{arch}"] = shown(
-            _value(per_seed, "final_loss", architecture=arch, **natural)
-        )
+    for source in IMAGE_SIDE:  # every source has its keys, run or not
+        window = block["natural"]["patches"].get(source)
+        side = math.isqrt(window["d"]) if window else None
+        values[f"sharing.natural.{source}.window"] = f"{side}×{side}" if window else "not run"
+        values[f"sharing.natural.{source}.stride"] = window["patch_stride"] if window else "not run"
+        natural = {"patches": source, "g": "known", "target": "mixed"}
+        for arch in ARCHITECTURES:
+            values[f"sharing.natural.{source}.mixed.{arch}"] = shown(
+                _value(per_seed, "final_loss", architecture=arch, **natural)
+            )
     for layout in ("disjoint", "nested"):
         for arch in ARCHITECTURES:
             own = seeds[(seeds.layout == layout) & (seeds.architecture == arch)]

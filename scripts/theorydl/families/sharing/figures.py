@@ -29,41 +29,49 @@ def fig1_curves(inputs: Any, curves: dict[str, Any]) -> plt.Figure:
 
     Columns are the targets (low, high, mixed), rows the g regimes (known, learned), on Gaussian
     patches. Mean line and ±1 sd band over seeds."""
-    return _loss_curves(inputs, curves, "gaussian")
+    return _loss_curves(inputs, curves, ["gaussian"])
 
 
 def fig4_natural(inputs: Any, natural: dict[str, Any]) -> plt.Figure:
-    """Fig 4: Fig 1's g-known row on patches cut from scikit-learn's digits.
+    """Fig 4: Fig 1's g-known row on windows of real images (scikit-learn's digits, MNIST).
 
-    The same grid as Fig 1 (targets × g regimes of the ``natural`` block); mean line and ±1 sd
-    band over seeds."""
-    return _loss_curves(inputs, natural, "digits")
+    The same grid as Fig 1, one row per image source and g regime of the ``natural`` block; mean
+    line and ±1 sd band over seeds."""
+    return _loss_curves(inputs, natural, list(natural["patches"]))
 
 
-def _loss_curves(inputs: Any, setting: dict[str, Any], patches: str) -> plt.Figure:
-    """Held-out loss against epochs on ``patches``: one panel per target (columns) and g regime
-    (rows) of ``setting``, shared vs local vs dense; mean line and ±1 sd band over seeds."""
+PATCH_NAMES = {
+    "gaussian": "Gaussian patches",
+    "digits": "digit windows",
+    "mnist": "MNIST windows",
+}
+
+
+def _loss_curves(inputs: Any, setting: dict[str, Any], sources: list[str]) -> plt.Figure:
+    """Held-out loss against epochs: one panel per target (columns) and per patch source and g
+    regime (rows) of ``setting``, shared vs local vs dense; mean line and ±1 sd band over seeds."""
     titles = {"low": "low: $z_1$", "high": "high: $\\cos(\\omega\\Sigma z)$", "mixed": "mixed"}
 
     curves = pd.read_csv(inputs.curves)
-    curves = curves[curves.patches == patches]
+    curves = curves[curves.patches.isin(sources)]
     on_frequency = curves.omega.isna() | np.isclose(curves.omega, setting["omega"])
     on_mix = curves.mix.isna() | np.isclose(curves.mix, setting["mix"])
     curves = curves[on_frequency & on_mix]
-    targets, regimes = list(setting["targets"]), list(setting["g"])
+    targets = list(setting["targets"])
+    rows = [(source, g) for source in sources for g in setting["g"]]
 
     fig, axes = plt.subplots(
-        len(regimes),
+        len(rows),
         len(targets),
-        figsize=(2.4 * len(targets) + 0.4, 2.0 * len(regimes) + 0.6),
+        figsize=(2.4 * len(targets) + 0.4, 2.0 * len(rows) + 0.6),
         sharex=True,
         squeeze=False,
         layout="constrained",
     )
-    for row, g in enumerate(regimes):
+    for row, (source, g) in enumerate(rows):
         for col, target in enumerate(targets):
             ax = axes[row, col]
-            panel = curves[(curves.g == g) & (curves.target == target)]
+            panel = curves[(curves.patches == source) & (curves.g == g) & (curves.target == target)]
             sns.lineplot(
                 data=panel,
                 x="epoch",
@@ -86,13 +94,15 @@ def _loss_curves(inputs: Any, setting: dict[str, Any], patches: str) -> plt.Figu
                 title += f", ω = {setting['omega']:g}"
             if row == 0:
                 ax.set_title(title, fontsize="medium")
-        axes[row, 0].set_ylabel(f"g {g}\nheld-out loss / Var(y)")
+        source_name = f"{PATCH_NAMES[source]}, " if len(sources) > 1 else ""
+        axes[row, 0].set_ylabel(f"{source_name}g {g}\nheld-out loss / Var(y)")
     for ax in axes[-1]:
         ax.set_xlabel("epoch")
     if axes[0, 0].get_legend() is not None:
         sns.move_legend(axes[0, 0], "upper right", title=None, fontsize="small")
     n = curves.groupby("variant").seed.nunique().min() if len(curves) else 0
-    where = "digit patches" if patches == "digits" else "Gaussian patches"
+    where = " and ".join(PATCH_NAMES[source] for source in sources)
+    where = where[:1].upper() + where[1:]
     fig.suptitle(
         f"{where}: mean and ±1 sd over {n} seeds (dotted: predicting the mean)", fontsize="medium"
     )

@@ -35,12 +35,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
 from theorydl import engine
-from theorydl.families.sharing.spec import DIGIT_SIDE, Config, SharingConfig, supports
+from theorydl.families.sharing.spec import IMAGE_SIDE, Config, SharingConfig, supports
 from theorydl.runtime import numpy_rng, stream_key
 
 __all__ = ["Config", "SharingConfig", "SharingEnsemble", "make_optimizer", "run"]
@@ -98,22 +99,39 @@ def gaussian_patches(key: np.ndarray, n: int, k: int, d: int) -> tf.Tensor:
     return tf.random.stateless_normal([n, k, d], seed=key)
 
 
+def source_images(patches: str, data_dir: Path | None) -> np.ndarray:
+    """The images natural patches are cut from, ``[n, side, side]`` float64: scikit-learn's
+    digits (bundled, no download) or all 10 000 MNIST images of rule ``dataset``."""
+    if patches == "digits":
+        from sklearn.datasets import load_digits
+
+        return load_digits().images.astype(np.float64)
+    if data_dir is None:
+        raise ValueError(
+            f"{patches} patches read results/<scale>/datasets/{patches}.npz: run this variant "
+            f"through the workflow (rule dataset makes the file), or pass its folder as data_dir"
+        )
+    from theorydl import datasets
+
+    images, _ = datasets.load(patches, "all", data_dir)
+    return images.astype(np.float64)
+
+
 @cache
-def digit_patch_pool(side: int) -> np.ndarray:
-    """Every side × side window of every 8×8 digit image: ``[images, windows, side²]``.
+def window_pool(patches: str, side: int, stride: int, data_dir: Path | None) -> np.ndarray:
+    """Every side × side window, at offsets that are multiples of ``stride``, of every image of
+    ``patches``: ``[images, windows, side²]``.
 
     Each patch has its mean removed; all are then divided by one common scale, the values' root
     mean square, so that a patch value has unit variance on average, like a Gaussian patch.
     """
-    from sklearn.datasets import load_digits  # bundled with scikit-learn: no download
-
-    images = load_digits().images.astype(np.float64)
-    span = DIGIT_SIDE - side + 1
+    images = source_images(patches, data_dir)
+    offsets = range(0, IMAGE_SIDE[patches] - side + 1, stride)
     windows = np.stack(
         [
             images[:, r : r + side, c : c + side].reshape(len(images), -1)
-            for r in range(span)
-            for c in range(span)
+            for r in offsets
+            for c in offsets
         ],
         axis=1,
     )
@@ -122,34 +140,36 @@ def digit_patch_pool(side: int) -> np.ndarray:
     return windows.astype(np.float32)
 
 
-def digit_patches(seed: int, cfg: SharingConfig, heldout: bool) -> tf.Tensor:
-    """Inputs of k patches drawn independently from the digits' windows: ``[n, k, d]``.
+def natural_patches(
+    seed: int, cfg: SharingConfig, heldout: bool, data_dir: Path | None
+) -> tf.Tensor:
+    """Inputs of k patches drawn independently from the images' windows: ``[n, k, d]``.
 
     The images are split once per seed; training examples take their patches from the training
-    images, held-out examples from the held-out images. (Whole images give only 1 797
+    images, held-out examples from the held-out images. (Whole digit images give only 1 797
     examples, too few for the 10 000 of the setup, so each patch is drawn on its own.)
     """
-    pool = digit_patch_pool(math.isqrt(cfg.d))
-    order = numpy_rng(seed, "sharing/digits/split").permutation(len(pool))
+    pool = window_pool(cfg.patches, math.isqrt(cfg.d), cfg.patch_stride, data_dir)
+    order = numpy_rng(seed, f"sharing/{cfg.patches}/split").permutation(len(pool))
     n_heldout = round(cfg.heldout_image_fraction * len(pool))
     images = order[:n_heldout] if heldout else order[n_heldout:]
     patches = tf.constant(pool[images].reshape(-1, cfg.d))
     n = cfg.eval_examples if heldout else cfg.train_examples
-    stream = "sharing/digits/heldout" if heldout else "sharing/digits/train"
+    stream = f"sharing/{cfg.patches}/{'heldout' if heldout else 'train'}"
     index = tf.random.stateless_uniform(
         [n, cfg.k], seed=stream_key(seed, stream), maxval=patches.shape[0], dtype=tf.int32
     )
     return tf.gather(patches, index)
 
 
-def inputs(seed: int, cfg: SharingConfig, heldout: bool) -> tf.Tensor:
+def inputs(seed: int, cfg: SharingConfig, heldout: bool, data_dir: Path | None = None) -> tf.Tensor:
     """The fixed training set or the held-out set of one seed: ``[n, k, d]``.
 
     The data depend on the seed and the input distribution only, not on the architecture: for a
     seed, shared, local and dense see the same examples and the same teacher.
     """
-    if cfg.patches == "digits":
-        return digit_patches(seed, cfg, heldout)
+    if cfg.patches in IMAGE_SIDE:
+        return natural_patches(seed, cfg, heldout, data_dir)
     n = cfg.eval_examples if heldout else cfg.train_examples
     stream = f"sharing/inputs/{'heldout' if heldout else 'train'}/k{cfg.k}/d{cfg.d}"
     return gaussian_patches(stream_key(seed, stream), n, cfg.k, cfg.d)
@@ -225,15 +245,15 @@ def _glorot_uniform(seeds: Sequence[int], name: str, shape: list[int]) -> tf.Ten
 class SharingEnsemble(tf.Module):
     """Student networks of one variant for several seeds at once (leading seed axis)."""
 
-    def __init__(self, cfg: SharingConfig, seeds: Sequence[int]):
+    def __init__(self, cfg: SharingConfig, seeds: Sequence[int], data_dir: Path | None = None):
         super().__init__(name="sharing")
         self.cfg = cfg
         self.seeds = tuple(seeds)
         k, d = cfg.k, cfg.d
         self.u0 = tf.constant(np.stack([teacher_filter(s, d) for s in self.seeds]))
         # Training set and held-out set: fixed per seed, drawn once on the device.
-        self.x_train = tf.stack([inputs(s, cfg, heldout=False) for s in self.seeds])
-        self.x_test = tf.stack([inputs(s, cfg, heldout=True) for s in self.seeds])
+        self.x_train = tf.stack([inputs(s, cfg, False, data_dir) for s in self.seeds])
+        self.x_test = tf.stack([inputs(s, cfg, True, data_dir) for s in self.seeds])
         u = self.u0[:, None, :]
         self.y_train = outer_target(cfg, teacher_units(cfg, self.x_train, u))
         z_test = teacher_units(cfg, self.x_test, u)
@@ -369,7 +389,7 @@ def make_optimizer(cfg: SharingConfig, variables: Sequence[tf.Variable]) -> tf.M
 
 def run(cfg: SharingConfig, seeds: Sequence[int], ctx: engine.RunContext) -> None:
     """Train every seed of one variant as one ensemble and write their run directories."""
-    task = SharingEnsemble(cfg, seeds)
+    task = SharingEnsemble(cfg, seeds, ctx.data_dir)
     optimizer = make_optimizer(cfg, task.trainable_variables)
     schedule = engine.Schedule(cfg.steps, cfg.eval_every_epochs * cfg.steps_per_epoch)
     engine.train(task, optimizer, schedule, ctx, asdict(cfg))

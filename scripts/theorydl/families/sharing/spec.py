@@ -14,10 +14,11 @@ FAMILY = "sharing"
 ARCHITECTURES = ("shared", "local", "dense")
 TARGETS = ("low", "high", "mixed", "walsh")
 G_REGIMES = ("known", "learned")
-PATCHES = ("gaussian", "digits")
+PATCHES = ("gaussian", "digits", "mnist")
+# Natural patches are windows of real images: the side of each source's square images.
+IMAGE_SIDE = {"digits": 8, "mnist": 28}  # scikit-learn's digits; MNIST (rule dataset)
 LAYOUTS = ("disjoint", "nested")
 OPTIMIZERS = ("sgd", "adam")
-DIGIT_SIDE = 8  # scikit-learn's digits are 8×8 images
 
 # The reconstructed optimizer and unit of each regime (reference note): with g known SGD 0.01
 # trains the hidden layer; with g learned plain SGD is too slow for both architectures, so Adam
@@ -62,9 +63,10 @@ class SharingConfig:
     cos_units: int = 5  # the cos part is cos(ω·(z_1 + … + z_cos_units))
     g: str = "known"  # known: the teacher's g*; learned: an MLP k → hidden ReLU → 1
     hidden: int = 50
-    patches: str = "gaussian"  # gaussian: x_ij ~ N(0, 1); digits: patches of sklearn's digits
+    patches: str = "gaussian"  # gaussian: x_ij ~ N(0, 1); digits, mnist: windows of images
     k: int = 10  # patches
-    d: int = 10  # values per patch (digits: a square s², the patch is s × s)
+    d: int = 10  # values per patch (natural patches: a square s², the window is s × s)
+    patch_stride: int = 1  # natural patches: the windows' offsets are multiples of this
     layout: str = "disjoint"  # Walsh view: disjoint supports, or nested S_j = {1, …, j}
     degrees: int = 4  # Walsh view: one character per degree 1 … degrees
     steepness: float | None = None  # student's unit tanh(steepness·⟨w, x⟩)
@@ -74,7 +76,7 @@ class SharingConfig:
     batch_size: int = 100
     train_examples: int = 10_000  # a fixed training set, reshuffled every epoch
     eval_examples: int = 2_000  # held out, fixed per seed
-    heldout_image_fraction: float = 0.25  # digits: images whose patches are held out
+    heldout_image_fraction: float = 0.25  # natural patches: images whose patches are held out
     epochs: int = 500
     eval_every_epochs: int = 1
 
@@ -97,12 +99,18 @@ class SharingConfig:
                 f"train_examples ({self.train_examples}) must be a multiple of batch_size "
                 f"({self.batch_size}), so that an epoch is a whole number of steps"
             )
-        if self.patches == "digits":
+        if self.patches in IMAGE_SIDE:
+            image = IMAGE_SIDE[self.patches]
             side = math.isqrt(self.d)
-            if side * side != self.d or not 2 <= side <= DIGIT_SIDE:
+            if side * side != self.d or not 2 <= side <= image:
                 raise ValueError(
-                    f"with digit patches d must be s² for a patch side s in [2, {DIGIT_SIDE}] "
-                    f"(4, 9, …, 64), got {self.d}"
+                    f"with {self.patches} patches d must be s² for a window side s in "
+                    f"[2, {image}] (4, 9, …, {image * image}), got {self.d}"
+                )
+            if not 1 <= self.patch_stride <= image - side + 1:
+                raise ValueError(
+                    f"patch_stride must lie in [1, {image - side + 1}] for {side}×{side} windows "
+                    f"of {image}×{image} {self.patches} images, got {self.patch_stride}"
                 )
         if self.target == "walsh":
             if self.g != "known":
@@ -142,7 +150,8 @@ Config = SharingConfig  # the name the workflow looks up in every family's spec
 
 def variant_name(axis: dict[str, Any]) -> str:
     """A readable, unique name for one setting, e.g. ``mixed-w2-c1-known-local``."""
-    parts = ["digits"] if axis.get("patches") == "digits" else []
+    patches = axis.get("patches", "gaussian")
+    parts = [] if patches == "gaussian" else [patches]
     target = axis["target"]
     if target == "walsh":
         parts += ["walsh", axis["layout"], f"d{axis['d']}"]
@@ -201,9 +210,10 @@ def experiments(block: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
                 **_frequency_axis(t, block["natural"]["omega"], block["natural"]["mix"]),
                 "g": g,
                 "architecture": a,
-                "patches": "digits",
-                "d": block["natural"]["d"],
+                "patches": patches,
+                **window,
             }
+            for patches, window in block["natural"]["patches"].items()
             for t in block["natural"]["targets"]
             for g in block["natural"]["g"]
             for a in archs
@@ -238,7 +248,8 @@ def variants(block: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def jobs(block: dict[str, Any]) -> dict[str, list[str]]:
     """Training jobs: the variants of one experiment and one target and g regime (or one Walsh
-    layout), every architecture, trained in one process, e.g. ``omega_sweep_mixed_known``.
+    layout; and one image source), every architecture, trained in one process, e.g.
+    ``omega_sweep_mixed_known``, ``natural_mnist_mixed_known``.
 
     The models are tiny, so TensorFlow's start-up (seconds) would cost more than a variant's
     training if each variant had its own job. A variant that two experiments share (the curves'
@@ -253,8 +264,15 @@ def jobs(block: dict[str, Any]) -> dict[str, list[str]]:
                 continue
             seen.add(name)
             kind = axis["layout"] if axis["target"] == "walsh" else f"{axis['target']}_{axis['g']}"
+            if axis.get("patches", "gaussian") != "gaussian":  # an image source: a job of its own
+                kind = f"{axis['patches']}_{kind}"
             grouped.setdefault(f"{experiment}_{kind}", []).append(name)
     return grouped
+
+
+def datasets(hparams: dict[str, Any]) -> list[str]:
+    """The datasets of rule ``dataset`` that a variant reads: MNIST for its patches."""
+    return ["mnist"] if hparams.get("patches") == "mnist" else []
 
 
 def check_config(block: dict[str, Any], resolved: dict[str, dict[str, Any]]) -> list[str]:
