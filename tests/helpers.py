@@ -58,3 +58,25 @@ def resolve(repo: Path, base: dict, **cli) -> dict:
     from theorydl import config as tdl_config
 
     return tdl_config.resolve(tdl_config.deep_merge(base, cli), cli=cli, root=repo)
+
+
+def assert_figures_drawn(smoke_run: Path, family: str, names: list[str]) -> None:
+    """Each figure of ``family`` exists as PDF and PNG, and the PNG names its drawing function."""
+    figures = smoke_run / "results" / "smoke" / "figures"
+    for name in names:
+        pdf, png = (figures / f"{family}_{name}{s}" for s in (".pdf", ".png"))
+        assert pdf.stat().st_size > 5000 and png.stat().st_size > 5000
+        assert f"families/{family}/figures.py:{name}".encode() in png.read_bytes()
+
+
+def assert_not_judged_at_smoke(smoke_run: Path, repo: Path, family: str, count: int) -> None:
+    """``family`` has ``count`` claims, and the smoke run judges none of them."""
+    import pandas as pd
+    import yaml
+
+    listed = yaml.safe_load((repo / "config" / "claims.yaml").read_text())["claims"]
+    ours = [c["id"] for c in listed if c["family"] == family]
+    assert len(ours) == count
+    claims = pd.read_csv(smoke_run / "results" / "smoke" / "claims.csv").set_index("id")
+    for claim in ours:
+        assert claims.loc[claim, "verdict"] == "not judged at this scale", claim

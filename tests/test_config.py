@@ -134,10 +134,10 @@ def test_the_slurm_profile_asks_a_gpu_for_exactly_the_gpu_families(repo, paper):
     training = {
         rule: resources
         for rule, resources in profile["set-resources"].items()
-        if rule.endswith("_train") or rule.startswith("sharing_train_")
+        if rule.endswith("_train") or rule.startswith(("sharing_train_", "gating_train_"))
     }
     families = {rule.split("_")[0] for rule in training}
-    assert families == {"parity", "tuples", "stocks", "curves", "flat", "sharing"}
+    assert families == set(tdl_config.FAMILIES)
     for rule, resources in training.items():
         on_cpu = rule.split("_")[0] in paper["cpu_families"]
         assert ("gpu" not in resources) == on_cpu, rule
@@ -156,7 +156,7 @@ def test_the_command_lines_scale_is_applied_to_config_yaml_alone(repo, paper):
 @pytest.mark.parametrize(
     ("families", "selected"),
     [
-        ("all", ["parity", "tuples", "stocks", "curves", "flat", "sharing"]),
+        ("all", ["parity", "tuples", "stocks", "curves", "flat", "sharing", "gating"]),
         ("laptop", ["parity", "stocks", "curves", "flat", "sharing"]),
         ("stocks", ["stocks"]),
         (["sharing", "parity"], ["parity", "sharing"]),  # always in the registry's order

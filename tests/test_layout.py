@@ -14,7 +14,7 @@ from theorydl import report
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "scripts" / "theorydl"
 FAMILY_FILES = ("__init__.py", "spec.py", "model.py", "analysis.py", "figures.py")
-OPTIONAL_FILES = ("theory.py",)
+OPTIONAL_FILES = ("theory.py", "data.py")
 
 
 def top_level_functions(path: Path) -> set[str]:

@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 import pytest
-import yaml
+from helpers import assert_figures_drawn, assert_not_judged_at_smoke
 from pypdf import PdfReader
 
 pytestmark = pytest.mark.workflow
@@ -69,20 +69,13 @@ def test_tables_pair_the_architectures_of_each_seed(smoke_run):
 
 
 def test_figures_are_drawn_and_name_their_function(smoke_run):
-    figures = smoke_run / "results" / "smoke" / "figures"
-    for name in ("fig1_curves", "fig2_frequency", "fig3_walsh", "fig4_natural"):
-        pdf, png = (figures / f"sharing_{name}{s}" for s in (".pdf", ".png"))
-        assert pdf.stat().st_size > 5000 and png.stat().st_size > 5000
-        assert f"families/sharing/figures.py:{name}".encode() in png.read_bytes()
+    assert_figures_drawn(
+        smoke_run, "sharing", ["fig1_curves", "fig2_frequency", "fig3_walsh", "fig4_natural"]
+    )
 
 
 def test_every_sharing_claim_says_it_is_not_judged_at_smoke_scale(smoke_run, repo):
-    listed = yaml.safe_load((repo / "config" / "claims.yaml").read_text())["claims"]
-    ours = [c["id"] for c in listed if c["family"] == "sharing"]
-    assert len(ours) == 23
-    claims = pd.read_csv(smoke_run / "results" / "smoke" / "claims.csv").set_index("id")
-    for claim in ours:
-        assert claims.loc[claim, "verdict"] == "not judged at this scale", claim
+    assert_not_judged_at_smoke(smoke_run, repo, "sharing", 23)
 
 
 def test_report_has_the_sharing_section(smoke_run):

@@ -135,6 +135,7 @@ def test_runtime_tables_cost_every_benchmarked_job(smoke_run):
         "curves",
         "flat",
         "sharing",
+        "gating",
         "datasets",  # the dataset jobs (fetch and convert) are costed too
         "total",
     ]

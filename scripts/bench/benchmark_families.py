@@ -63,6 +63,8 @@ from benchmark_engine import (  # noqa: E402 (needs BENCH on the path)
 from theorydl import engine, runtime  # noqa: E402
 from theorydl.families.curves import model as curves  # noqa: E402
 from theorydl.families.flat import model as flat  # noqa: E402
+from theorydl.families.gating import data as gating_data  # noqa: E402
+from theorydl.families.gating import model as gating  # noqa: E402
 from theorydl.families.parity.model import ParityConfig, ParityEnsemble  # noqa: E402
 from theorydl.families.sharing import model as sharing  # noqa: E402
 from theorydl.families.stocks import model as stocks  # noqa: E402
@@ -524,6 +526,135 @@ def sharing_work(cfg: sharing.SharingConfig) -> Work:
 
 
 # --------------------------------------------------------------------------------------------
+# gating: the largest memorisation cell, m = 1024 random points in d = 32, k = 32 hidden units
+# without biases and a scalar readout, MSE, Adam 1e-3, batch 128 reshuffled every pass. ReLU
+# gates on ⟨w, x⟩; GaLU on ⟨f, x⟩ with f fixed at random (a constant, never trained).
+
+
+def gating_config(learner: str) -> gating.GatingConfig:
+    """The largest cell of the paper's Fig 2 grid, for ReLU or GaLU."""
+    return gating.GatingConfig(experiment="memorise", learner=learner, m=1024, d=32, k=32)
+
+
+class GatingHostData:
+    """The seed's fixed points and labels (the family's own draws), batches in a fresh numpy
+    permutation every pass; an evaluation fetches the loss on the whole training set."""
+
+    def __init__(self, cfg: gating.GatingConfig, seed: int):
+        self.cfg = cfg
+        drawn = gating_data.data(seed, cfg)
+        self.x, self.y = drawn.x_train.astype(np.float32), drawn.y_train.astype(np.float32)
+        self.rng = np.random.default_rng(seed)
+        self.epoch, self.order = -1, np.arange(cfg.m)
+
+    def train_batch(self, step: int) -> tuple[np.ndarray, np.ndarray]:
+        epoch, position = divmod(step, self.cfg.m // self.cfg.batch_size)
+        if epoch != self.epoch:
+            self.epoch, self.order = epoch, self.rng.permutation(self.cfg.m)
+        index = self.order[position * self.cfg.batch_size : (position + 1) * self.cfg.batch_size]
+        return self.x[index], self.y[index]
+
+    def eval_batch(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.x, self.y
+
+
+def gating_gates(cfg: gating.GatingConfig, seed: int) -> np.ndarray:
+    """The GaLU layer's fixed gate vectors ``[d, k]`` of one seed."""
+    return gating_data.gate_vectors(seed, cfg).T.astype(np.float32)
+
+
+def gating_outputs(cfg: gating.GatingConfig, x: tf.Tensor, w: Any, u: Any, f: Any) -> tf.Tensor:
+    """The network's output ``[n]``: ⟨w_i, x⟩ gated by ⟨w_i, x⟩ (ReLU) or ⟨f_i, x⟩ (GaLU)."""
+    linear = tf.matmul(x, w)
+    selector = linear if cfg.learner == "relu" else tf.matmul(x, f)
+    return tf.squeeze(tf.matmul(linear * gating.step_gate(selector), u), axis=-1)
+
+
+def gating_engine(learner: str) -> Callable[[list[int]], tuple[Any, Any]]:
+    """The family's ensemble and Adam, as ``gating.run`` builds them."""
+
+    def build(seeds: list[int]) -> tuple[Any, Any]:
+        cfg = gating_config(learner)
+        task = gating.GatingEnsemble(cfg, seeds)
+        return task, engine.Adam(task.trainable_variables, cfg.learning_rate)
+
+    return build
+
+
+def _xavier(shape: list[int], gain: float) -> float:
+    return gain * math.sqrt(2.0 / (shape[0] + shape[1]))
+
+
+def gating_session(learner: str) -> Callable[[int], SessionModel]:
+    """The network as a TF1 graph, Adam."""
+
+    def build(seed: int) -> SessionModel:
+        cfg = gating_config(learner)
+        graph = tf1.Graph()
+        with graph.as_default():
+            tf1.set_random_seed(seed)
+            x = tf1.placeholder(tf.float32, [None, cfg.d])
+            y = tf1.placeholder(tf.float32, [None])
+            shape_w, shape_u = [cfg.d, cfg.k], [cfg.k, 1]
+            w = tf1.Variable(tf1.random_normal(shape_w, stddev=_xavier(shape_w, math.sqrt(2.0))))
+            u = tf1.Variable(tf1.random_normal(shape_u, stddev=_xavier(shape_u, 1.0)))
+            f = tf.constant(gating_gates(cfg, seed))
+            loss = tf.reduce_mean(tf.square(gating_outputs(cfg, x, w, u, f) - y))
+            train = tf1.train.AdamOptimizer(cfg.learning_rate).minimize(loss)
+        return SessionModel(graph, (x, y), train, (loss,), GatingHostData(cfg, seed))
+
+    return build
+
+
+class GatingNetwork(keras.layers.Layer):
+    """The network as a Keras layer: points ``[n, d]`` → output ``[n, 1]``; GaLU's gate vectors
+    are a constant of the layer, not a weight."""
+
+    def __init__(self, cfg: gating.GatingConfig, seed: int, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.cfg = cfg
+        shape_w, shape_u = [cfg.d, cfg.k], [cfg.k, 1]
+        self.w = self.add_weight(
+            shape=shape_w,
+            initializer=keras.initializers.RandomNormal(
+                stddev=_xavier(shape_w, math.sqrt(2.0)), seed=seed
+            ),
+            name="w",
+        )
+        self.u = self.add_weight(
+            shape=shape_u,
+            initializer=keras.initializers.RandomNormal(stddev=_xavier(shape_u, 1.0), seed=seed),
+            name="u",
+        )
+        self.f = tf.constant(gating_gates(cfg, seed))
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:
+        return gating_outputs(self.cfg, x, self.w, self.u, self.f)[:, None]
+
+
+def gating_keras(learner: str) -> Callable[[int], tuple[keras.Model, HostData]]:
+    """The network as a Keras model, Adam."""
+
+    def build(seed: int) -> tuple[keras.Model, HostData]:
+        cfg = gating_config(learner)
+        model = keras.Sequential([keras.Input((cfg.d,)), GatingNetwork(cfg, seed)])
+        model.compile(
+            keras.optimizers.Adam(cfg.learning_rate, epsilon=1e-8),
+            keras.losses.MeanSquaredError(),
+        )
+        return model, GatingHostData(cfg, seed)
+
+    return build
+
+
+def gating_work(cfg: gating.GatingConfig) -> Work:
+    """The hidden layer and readout forward and backward; GaLU's gates add one forward product
+    ⟨f, x⟩ with nothing to differentiate."""
+    gates = 2 * cfg.batch_size * cfg.d * cfg.k if cfg.learner == "galu" else 0
+    return Work(dense_step_flops([cfg.d, cfg.k, 1], cfg.batch_size) + gates)
+
+
+# --------------------------------------------------------------------------------------------
 # stocks: the linear softmax network d = 1000 → k = 1000, E2E loss −zᵀp, Adam 0.1, batch 100.
 
 STOCKS = stocks.StocksConfig(method="e2e", k=1000)
@@ -700,6 +831,30 @@ BENCHMARKS: dict[str, Benchmark] = {
         sharing_session("local"),
         sharing_keras("local"),
         lambda: sharing_work(sharing_config("local")),
+    ),
+    "gating-relu": Benchmark(
+        "gating",
+        "relu, m=1024",
+        "d=32 → k=32 ReLU → 1, no biases, random labels, MSE, Adam 1e-3",
+        128,
+        gating_config("relu").eval_every,
+        1000,
+        gating_engine("relu"),
+        gating_session("relu"),
+        gating_keras("relu"),
+        lambda: gating_work(gating_config("relu")),
+    ),
+    "gating-galu": Benchmark(
+        "gating",
+        "galu, m=1024",
+        "d=32 → k=32 GaLU (fixed random gates) → 1, no biases, random labels, MSE, Adam 1e-3",
+        128,
+        gating_config("galu").eval_every,
+        1000,
+        gating_engine("galu"),
+        gating_session("galu"),
+        gating_keras("galu"),
+        lambda: gating_work(gating_config("galu")),
     ),
     "stocks": Benchmark(
         "stocks",

@@ -39,6 +39,8 @@ _TEX_SYMBOLS = {
     "∞": r"$\infty$",
     "ω": r"$\omega$",
     "σ": r"$\sigma$",
+    "Σ": r"$\Sigma$",
+    "…": r"\ldots{}",
 }
 
 

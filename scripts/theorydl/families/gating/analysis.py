@@ -1,0 +1,375 @@
+"""The GaLU family's tables: the trained runs and the exact solutions, per seed, then over seeds,
+then the statistics the claims read (one row per learner).
+
+Learners in the tables: ``relu`` and ``galu`` (trained by Adam), ``exact`` (GaLU with random
+gates solved exactly) and ``hill_climbing`` (exact GaLU after hill climbing over its gates).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from theorydl import runs
+from theorydl.families.gating.spec import TABLES
+from theorydl.tables import fmt, write_table
+
+LEARNERS = ["exact", "hill_climbing", "galu", "relu"]  # the order of every table
+LINE_RATIOS = (0.25, 0.5, 0.75)  # where the claims compare the learners with 1 − kd/m
+FIT_NOISE = 0.5  # the label-noise claims on fitting and on ReLU vs GaLU hold from this σ_y on
+
+
+def _last(run: runs.Run, metric: str) -> float:
+    curve = run.curve("test", metric)
+    return float(curve.iloc[-1]) if len(curve) else np.nan
+
+
+def load_runs(
+    run_dirs: list[Path], variants: Mapping[str, Mapping[str, Any]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per trained run and seed: (memorisation runs, label-noise runs)."""
+    memorise, noise = [], []
+    for run, _variant, seed, hp in runs.read_runs(run_dirs, "gating", variants):
+        steps = int(run.meta["steps_completed"])
+        if hp["experiment"] == "memorise":
+            memorise.append(
+                {
+                    "learner": hp["learner"],
+                    "m": hp["m"],
+                    "d": hp["d"],
+                    "k": hp["k"],
+                    "seed": seed,
+                    "steps": steps,
+                    "train_mse": _last(run, "train_loss"),
+                }
+            )
+        else:
+            noise.append(
+                {
+                    "task": hp["task"],
+                    "learner": hp["learner"],
+                    "noise": hp["noise"],
+                    "seed": seed,
+                    "steps": steps,
+                    "train_loss": _last(run, "train_loss"),
+                    "test_loss": _last(run, "test_loss"),
+                    "train_error": _last(run, "train_error"),
+                    "test_error": _last(run, "test_error"),
+                }
+            )
+    return pd.DataFrame(memorise), pd.DataFrame(noise)
+
+
+def _ordered(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    order = {name: i for i, name in enumerate(LEARNERS)}
+    return table.sort_values(keys, key=lambda c: c.map(order) if c.name == "learner" else c)
+
+
+# --------------------------------------------------------------------------------------------
+# Memorisation (Fig 2).
+
+
+def memorise_runs(trained: pd.DataFrame, exact: pd.DataFrame) -> pd.DataFrame:
+    """Every memorisation result, trained or solved, with its kd/m."""
+    table = pd.concat([trained, exact], ignore_index=True)
+    table["ratio"] = table.k * table.d / table.m
+    table = _ordered(table, ["learner", "ratio", "m", "d", "k", "seed"])
+    return table[TABLES["gating_memorise_runs"]].reset_index(drop=True)
+
+
+def memorise_summary(per_run: pd.DataFrame) -> pd.DataFrame:
+    """One row per learner and kd/m: the training MSE over the cells with that ratio and their
+    seeds (the authors average the cells of one ratio), and the two reference lines."""
+    rows = []
+    for (learner, ratio), group in per_run.groupby(["learner", "ratio"], sort=False):
+        mean = group.train_mse.mean()
+        rows.append(
+            {
+                "learner": learner,
+                "ratio": ratio,
+                "cells": group[["m", "d", "k"]].drop_duplicates().shape[0],
+                "repeats": group.seed.nunique(),
+                "steps": int(group.steps.min()),
+                "train_mse_mean": mean,
+                "train_mse_std": group.train_mse.std(ddof=1),
+                "line": 1 - ratio,
+                "line_2": 1 - 2 * ratio,
+                "gap_to_line": mean - (1 - ratio),
+            }
+        )
+    return _ordered(pd.DataFrame(rows), ["learner", "ratio"]).reset_index(drop=True)
+
+
+def crossing(ratios: np.ndarray, values: np.ndarray, level: float = 0.5) -> float:
+    """The kd/m at which a learner's mean training MSE first falls to ``level`` (linear
+    interpolation between grid points); NaN if it never does on the grid."""
+    for i in range(1, len(ratios)):
+        if values[i - 1] > level >= values[i]:
+            t = (values[i - 1] - level) / (values[i - 1] - values[i])
+            return float(ratios[i - 1] + t * (ratios[i] - ratios[i - 1]))
+    return float(ratios[0]) if len(values) and values[0] <= level else np.nan
+
+
+def memorise_checks(summary: pd.DataFrame) -> pd.DataFrame:
+    """One row per learner: what the memorisation claims read."""
+    exact = summary[summary.learner == "exact"].set_index("ratio").train_mse_mean
+    rows = []
+    for learner, group in summary.groupby("learner", sort=False):
+        by_ratio = group.set_index("ratio").sort_index()
+        mean = by_ratio.train_mse_mean
+        at_lines = mean[np.isin(mean.index, LINE_RATIOS)]
+        positive = mean[(1 - 2 * mean.index) > 0]
+        shared = mean.index.intersection(exact.index)
+        rows.append(
+            {
+                "learner": learner,
+                "repeats": int(group.repeats.min()),
+                "steps": int(group.steps.min()),
+                "ratios": len(mean),
+                "max_abs_gap_to_line": float(np.max(np.abs(mean - (1 - mean.index)))),
+                "mse_at_full": float(mean.get(1.0, np.nan)),
+                "max_excess_over_line": float(np.max(at_lines - (1 - at_lines.index)))
+                if len(at_lines)
+                else np.nan,
+                "min_margin_over_line_2": float(np.min(positive - (1 - 2 * positive.index)))
+                if len(positive)
+                else np.nan,
+                "max_gap_to_exact": float(np.max(np.abs(mean[shared] - exact[shared])))
+                if len(shared)
+                else np.nan,
+                "crossing_ratio": crossing(mean.index.to_numpy(), mean.to_numpy()),
+            }
+        )
+    return pd.DataFrame(rows)[TABLES["gating_memorise_checks"]]
+
+
+# --------------------------------------------------------------------------------------------
+# Label noise (Figs 3 and 4).
+
+
+def noise_runs(trained: pd.DataFrame, exact: pd.DataFrame) -> pd.DataFrame:
+    """Every label-noise result, trained or solved exactly, one row per run and seed."""
+    table = pd.concat([trained, exact.assign(steps=0)], ignore_index=True)
+    for column in TABLES["gating_noise_runs"]:
+        if column not in table:
+            table[column] = np.nan
+    table = _ordered(table, ["task", "learner", "noise", "seed"])
+    return table[TABLES["gating_noise_runs"]].reset_index(drop=True)
+
+
+def noise_summary(per_run: pd.DataFrame) -> pd.DataFrame:
+    """One row per task, learner and σ_y: means and standard deviations over seeds, the optimum
+    a learner that knew the clean labels would reach (σ_y² for the MSE, p = σ_y/2 for the 0-1
+    error, since the test labels are noisy too), and 2p(1 − p), the test error of a perfect
+    memoriser of noisy labels (a noisy training label is copied, and a test label is noisy)."""
+    rows = []
+    for (task, learner, noise), group in per_run.groupby(["task", "learner", "noise"], sort=False):
+        flip = noise / 2 if task == "classification" else np.nan
+        rows.append(
+            {
+                "task": task,
+                "learner": learner,
+                "noise": noise,
+                "flip": flip,
+                "repeats": group.seed.nunique(),
+                "steps": int(group.steps.min()),
+                "train_loss_mean": group.train_loss.mean(),
+                "train_loss_std": group.train_loss.std(ddof=1),
+                "test_loss_mean": group.test_loss.mean(),
+                "test_loss_std": group.test_loss.std(ddof=1),
+                "train_error_mean": group.train_error.mean(),
+                "test_error_mean": group.test_error.mean(),
+                "test_error_std": group.test_error.std(ddof=1),
+                "optimum": flip if task == "classification" else noise**2,
+                "memoriser_error": 2 * flip * (1 - flip),
+                "sum_w2_mean": group.sum_w2.mean(),
+                "sum_abs_w_squared_mean": group.sum_abs_w_squared.mean(),
+                "gap_mean": (group.test_loss - group.train_loss).mean(),
+            }
+        )
+    table = pd.DataFrame(rows, columns=TABLES["gating_noise"])
+    return _ordered(table, ["task", "learner", "noise"]).reset_index(drop=True)
+
+
+def _rank_correlation(a: pd.Series, b: pd.Series) -> float:
+    if len(a) < 3:
+        return np.nan
+    return float(np.corrcoef(a.rank(), b.rank())[0, 1])
+
+
+def noise_checks(summary: pd.DataFrame) -> pd.DataFrame:
+    """One row per task and learner: what the label-noise claims read."""
+    rows = []
+    for (task, learner), group in summary.groupby(["task", "learner"], sort=False):
+        group = group.set_index("noise").sort_index()
+        noisy = group[group.index >= FIT_NOISE]
+        regression = task == "regression"
+        error = group.test_error_mean
+        row = {
+            "task": task,
+            "learner": learner,
+            "repeats": int(group.repeats.min()),
+            "steps": int(group.steps.min()),
+            "max_train_mse_over_var": float((noisy.train_loss_mean / noisy.index**2).max())
+            if regression and len(noisy)
+            else np.nan,
+            "max_train_error": np.nan if regression else float(group.train_error_mean.max()),
+            "min_test_over_optimum": float(
+                ((group.test_loss_mean if regression else error) - group.optimum).min()
+            ),
+            "max_distance_to_memoriser": np.nan
+            if regression
+            else float((error - group.memoriser_error).abs().max()),
+            "max_relu_minus_galu_test": np.nan,
+            "gap_rank_correlation": _rank_correlation(group.gap_mean, group.sum_w2_mean),
+            "log2_gap_at_1": float(np.log2(group.gap_mean.get(1.0, np.nan))),
+            "log2_sum_w2_at_1": float(np.log2(group.sum_w2_mean.get(1.0, np.nan))),
+        }
+        if regression and learner == "relu":
+            galu = summary[(summary.task == task) & (summary.learner == "galu")]
+            galu = galu.set_index("noise").test_loss_mean
+            both = noisy.index.intersection(galu.index)
+            if len(both):
+                row["max_relu_minus_galu_test"] = float(
+                    (noisy.test_loss_mean[both] - galu[both]).max()
+                )
+        rows.append(row)
+    return pd.DataFrame(rows)[TABLES["gating_noise_checks"]]
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def aggregate(
+    run_dirs: list[Path],
+    variants: Mapping[str, Mapping[str, Any]],
+    memorise_csv: Path,
+    noise_csv: Path,
+    tables_dir: Path,
+) -> None:
+    """Read the trained runs and the exact solutions; write every gating table."""
+    trained_memorise, trained_noise = load_runs(run_dirs, variants)
+    per_cell = memorise_runs(trained_memorise, pd.read_csv(memorise_csv))
+    summary = memorise_summary(per_cell)
+    write_table(tables_dir / "gating_memorise_runs", per_cell, human=False)
+    write_table(
+        tables_dir / "gating_memorise",
+        summary,
+        memorise_display(summary),
+        "GaLU, memorising random labels: training MSE per learner and kd/m (mean ± sd over "
+        "the cells of that ratio and their seeds) and the lines 1 − kd/m, 1 − 2kd/m",
+    )
+    write_table(
+        tables_dir / "gating_memorise_checks",
+        memorise_checks(summary),
+        None,
+        "GaLU, memorising random labels: what the claims read, per learner",
+    )
+    per_run = noise_runs(trained_noise, pd.read_csv(noise_csv))
+    noise = noise_summary(per_run)
+    write_table(tables_dir / "gating_noise_runs", per_run, human=False)
+    write_table(
+        tables_dir / "gating_noise",
+        noise,
+        noise_display(noise),
+        "GaLU, label noise: train and test loss and 0-1 error per task, learner and σ_y "
+        "(mean ± sd over seeds), the optimum, and the exact solution's weight norms",
+        long=True,
+    )
+    write_table(
+        tables_dir / "gating_noise_checks",
+        noise_checks(noise),
+        None,
+        "GaLU, label noise: what the claims read, per task and learner",
+    )
+
+
+def memorise_display(summary: pd.DataFrame) -> pd.DataFrame:
+    """The memorisation table for people: mean ± sd, and the lines."""
+    return pd.DataFrame(
+        {
+            "learner": summary.learner,
+            "kd/m": summary.ratio.map(lambda r: fmt(r, 3)),
+            "cells × seeds": [
+                f"{c} × {r}" for c, r in zip(summary.cells, summary.repeats, strict=True)
+            ],
+            "steps": summary.steps.map(fmt),
+            "train MSE": [
+                f"{fmt(m)} ± {fmt(s)}"
+                for m, s in zip(summary.train_mse_mean, summary.train_mse_std, strict=True)
+            ],
+            "1 − kd/m": summary.line.map(fmt),
+            "1 − 2kd/m": summary.line_2.map(fmt),
+        }
+    )
+
+
+def noise_display(noise: pd.DataFrame) -> pd.DataFrame:
+    """The label-noise table for people."""
+
+    def pair(mean: pd.Series, std: pd.Series) -> list[str]:
+        return [
+            f"{fmt(m)} ± {fmt(s)}" if np.isfinite(m) else "—"
+            for m, s in zip(mean, std, strict=True)
+        ]
+
+    return pd.DataFrame(
+        {
+            "task": noise.task,
+            "learner": noise.learner,
+            "σ_y": noise.noise.map(fmt),
+            "train loss": pair(noise.train_loss_mean, noise.train_loss_std),
+            "test loss": pair(noise.test_loss_mean, noise.test_loss_std),
+            "test 0-1": pair(noise.test_error_mean, noise.test_error_std),
+            "optimum": noise.optimum.map(fmt),
+            "2p(1 − p)": noise.memoriser_error.map(lambda v: fmt(v) if np.isfinite(v) else "—"),
+            "Σw²": noise.sum_w2_mean.map(lambda v: fmt(v) if np.isfinite(v) else "—"),
+        }
+    )
+
+
+def report_values(tables_dir: Path, block: Mapping[str, Any]) -> dict[str, Any]:
+    """The numbers the report's gating section quotes (keys ``gating.*``), from the tables.
+
+    Every key exists at every scale; a setting not run at this scale reads "not run".
+    """
+    memorise = pd.read_csv(tables_dir / "gating_memorise_checks.csv").set_index("learner")
+    noise = pd.read_csv(tables_dir / "gating_noise.csv")
+    grid = block["memorise"]
+
+    def value(table: pd.DataFrame, row: str, column: str, digits: int = 3) -> str:
+        if row not in table.index or not np.isfinite(table.loc[row, column]):
+            return "not run"
+        return fmt(float(table.loc[row, column]), digits)
+
+    values: dict[str, Any] = {
+        "gating.seeds": len(block["seeds"]),
+        "gating.memorise.ms": ", ".join(map(str, grid["ms"])),
+        "gating.memorise.dims": ", ".join(map(str, grid["dims"])),
+        "gating.memorise.widths": ", ".join(map(str, grid["widths"])),
+        "gating.memorise.hill-steps": grid["hill_climbing_steps"],
+        "gating.noise.noises": ", ".join(fmt(s) for s in block["noise"]["noises"]),
+    }
+    for key in ("m", "d", "k", "clusters", "spread", "test_points"):
+        values[f"gating.noise.{key.replace('_', '-')}"] = fmt(block["noise"][key])
+    for learner in LEARNERS:
+        for column in ("max_abs_gap_to_line", "mse_at_full", "crossing_ratio", "max_gap_to_exact"):
+            key = f"gating.memorise.{learner}.{column}".replace("_", "-")
+            values[key] = value(memorise, learner, column)
+    at = noise[noise.noise == noise.noise.max()].set_index(["task", "learner"])
+    for task, learner, column in [
+        ("regression", "exact", "gap_mean"),
+        ("regression", "exact", "sum_w2_mean"),
+        ("regression", "relu", "test_loss_mean"),
+        ("regression", "galu", "test_loss_mean"),
+        ("classification", "relu", "test_error_mean"),
+        ("classification", "galu", "test_error_mean"),
+    ]:
+        key = f"gating.noise.{task}.{learner}.{column.replace('_', '-')}"
+        values[key] = value(at.loc[task] if task in at.index else at.iloc[:0], learner, column)
+    values["gating.noise.largest"] = fmt(float(noise.noise.max())) if len(noise) else "not run"
+    return values

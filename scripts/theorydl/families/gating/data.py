@@ -1,0 +1,90 @@
+"""The GaLU experiments' data and gates, in numpy: the trained networks (``model.py``) and the
+exact solutions (``theory.py``) of one cell and seed see the same draws.
+
+Every draw comes from a named stream of the seed that depends on the cell (or the noise
+experiment's sizes) and never on the learner, so that ReLU, GaLU by Adam, exact GaLU and hill
+climbing are compared on the same points and labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from theorydl.families.gating.spec import GatingConfig
+from theorydl.runtime import numpy_rng
+
+
+@dataclass(frozen=True)
+class Data:
+    """One seed's points and labels: ``x_train [m, d]``, ``y_train [m]``, and a test split
+    (empty for the memorisation experiment, which has none)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def memorise_data(seed: int, cfg: GatingConfig) -> Data:
+    """m points X ~ N(0, I_d) with labels y ~ N(0, 1) independent of them (pure noise)."""
+    rng = numpy_rng(seed, f"gating/memorise/m{cfg.m}-d{cfg.d}")
+    x = rng.standard_normal((cfg.m, cfg.d))
+    y = rng.standard_normal(cfg.m)
+    empty = np.zeros((0, cfg.d))
+    return Data(x, y, empty, np.zeros(0))
+
+
+def noise_data(seed: int, cfg: GatingConfig) -> Data:
+    """The clusters experiment: centres c_j ~ N(0, I_d) with labels b_j (N(0, 1), or ±1 for
+    classification), x = c_j + spread·N(0, I_d) for a uniform j; the labels' noise (σ_y·N(0, 1),
+    or a sign flip with probability σ_y/2) is drawn for every point, training and test alike, as in
+    the authors' script (the test labels are as noisy as the training labels).
+
+    The points and the unit noise are the same for every σ_y of a seed, so the curves against
+    σ_y compare like with like.
+    """
+    n = cfg.m + cfg.test_points
+    rng = numpy_rng(seed, f"gating/noise/{cfg.task}/d{cfg.d}-c{cfg.clusters}-n{n}")
+    centres = rng.standard_normal((cfg.clusters, cfg.d))
+    if cfg.task == "regression":
+        centre_labels = rng.standard_normal(cfg.clusters)
+    else:
+        centre_labels = rng.choice([-1.0, 1.0], size=cfg.clusters)
+    member = rng.integers(0, cfg.clusters, size=n)
+    x = centres[member] + cfg.spread * rng.standard_normal((n, cfg.d))
+    unit = rng.standard_normal(n)  # regression noise, scaled by σ_y
+    coin = rng.random(n)  # classification: flip where coin < p
+    if cfg.task == "regression":
+        y = centre_labels[member] + cfg.noise * unit
+    else:
+        y = np.where(coin < cfg.flip_probability, -1.0, 1.0) * centre_labels[member]
+    return Data(x[: cfg.m], y[: cfg.m], x[cfg.m :], y[cfg.m :])
+
+
+def data(seed: int, cfg: GatingConfig) -> Data:
+    """The points and labels of one seed for ``cfg``'s experiment."""
+    return memorise_data(seed, cfg) if cfg.experiment == "memorise" else noise_data(seed, cfg)
+
+
+def gate_vectors(seed: int, cfg: GatingConfig) -> np.ndarray:
+    """The k random gate vectors f_i ~ N(0, I_d) of a GaLU layer, ``[k, d]``.
+
+    The gate 1[⟨f, x⟩ > 0] does not depend on the scale of f, so the authors' 1/(α√d) factor is
+    left out. Exact GaLU and GaLU by Adam of one cell and seed share these gates.
+    """
+    rng = numpy_rng(seed, f"gating/gates/{cfg.experiment}/m{cfg.m}-d{cfg.d}-k{cfg.k}")
+    return rng.standard_normal((cfg.k, cfg.d))
+
+
+def gates(x: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """The 0/1 gates ``[n, k]`` of points ``x [n, d]`` for gate vectors ``f [k, d]``: the authors'
+    (sign z + 1)/2, which is 1/2 where ⟨f, x⟩ is exactly 0 (a null set)."""
+    return (np.sign(x @ f.T) + 1) / 2
+
+
+def features(x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """The GaLU layer's feature matrix ``[n, k·d]``: unit i's block is x ⊙ gate_i(x), so that the
+    network's output Σ_i ⟨w_i, x⟩·gate_i(x) is linear in the k·d weights."""
+    return (g[:, :, None] * x[:, None, :]).reshape(len(x), -1)

@@ -1,0 +1,149 @@
+"""The GaLU figures, one function per figure (rule ``gating_figure_<name>``).
+
+Each takes the rule's inputs and returns the figure; scripts/figure.py saves it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from theorydl.plotting import PAPER_COLORS
+
+LEARNER_STYLE = {  # label, colour, line style
+    "exact": ("GaLU, random gates, exact", PAPER_COLORS["blue"], "-"),
+    "hill_climbing": ("GaLU, hill climbing", PAPER_COLORS["green"], "-"),
+    "galu": ("GaLU by Adam (not in the paper's plot)", PAPER_COLORS["blue"], ":"),
+    "relu": ("ReLU by Adam", PAPER_COLORS["red"], "-"),
+}
+
+
+def fig2_memorise(inputs: Any) -> plt.Figure:
+    """Fig 2: training MSE on random labels against kd/m, per learner (mean and ±1 sd over the
+    cells of one ratio and their seeds), with 1 − kd/m (fixed gates: a projection removes kd/m
+    of a noise vector's energy) and 1 − 2kd/m; a mark where each learner crosses MSE 0.5."""
+    runs = pd.read_csv(inputs.runs)
+    fig, ax = plt.subplots(figsize=(5.2, 3.8), layout="constrained")
+    ratios = np.linspace(0, 1, 101)
+    ax.plot(ratios, 1 - ratios, color="0.3", linewidth=0.9, linestyle="--", label="1 − kd/m")
+    ax.plot(ratios, 1 - 2 * ratios, color="0.6", linewidth=0.9, linestyle="--", label="1 − 2kd/m")
+    for learner, (label, color, style) in LEARNER_STYLE.items():
+        rows = runs[runs.learner == learner]
+        if rows.empty:
+            continue
+        sns.lineplot(
+            data=rows,
+            x="ratio",
+            y="train_mse",
+            errorbar="sd",
+            color=color,
+            linestyle=style,
+            marker="o",
+            markersize=3.5,
+            linewidth=1.1,
+            label=label,
+            ax=ax,
+        )
+        means = rows.groupby("ratio").train_mse.mean()
+        crossed = np.flatnonzero(means.to_numpy() <= 0.5)
+        if len(crossed):
+            first = means.index[crossed[0]]
+            ax.plot(first, means.iloc[crossed[0]], marker="v", color=color, markersize=7)
+    ax.axhline(0.5, color="0.8", linewidth=0.7)
+    ax.set(xlabel="kd / m", ylabel="training MSE", xlim=(0, 1.02), ylim=(-0.03, 1.05))
+    ax.legend(fontsize="x-small", loc="upper right")
+    n = runs.groupby("learner").seed.nunique().min()
+    ax.set_title(
+        f"Memorising random labels: {n} seeds per cell (▼: first ratio at MSE ≤ 0.5)",
+        fontsize="medium",
+    )
+    return fig
+
+
+def fig3_noise(inputs: Any) -> plt.Figure:
+    """Fig 3: label noise, train and test, ReLU vs GaLU by Adam (mean and ±1 sd over seeds):
+    regression MSE against σ_y with the optimum σ_y²; classification hinge loss and 0-1 error
+    against the flip rate p = σ_y/2, with the optimum p and, beyond the paper, 2p(1 − p): the
+    test error of a perfect memoriser of noisy labels (its copied label and the test label each
+    flip with probability p)."""
+    runs = pd.read_csv(inputs.runs)
+    runs = runs[runs.learner.isin(["relu", "galu"])].copy()
+    runs["flip"] = runs.noise / 2
+    colors = {"relu": PAPER_COLORS["red"], "galu": PAPER_COLORS["blue"]}
+    panels = [
+        ("regression", "noise", "loss", "σ_y", "MSE"),
+        ("classification", "flip", "loss", "p = σ_y / 2", "hinge loss"),
+        ("classification", "flip", "error", "p = σ_y / 2", "0-1 error"),
+    ]
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.5), layout="constrained")
+    for ax, (task, x, metric, xlabel, ylabel) in zip(axes, panels, strict=True):
+        rows = runs[runs.task == task]
+        for learner, color in colors.items():
+            for split, style in (("train", ":"), ("test", "-")):
+                sns.lineplot(
+                    data=rows[rows.learner == learner],
+                    x=x,
+                    y=f"{split}_{metric}",
+                    errorbar="sd",
+                    color=color,
+                    linestyle=style,
+                    linewidth=1.1,
+                    label=f"{learner.replace('galu', 'GaLU').replace('relu', 'ReLU')} {split}",
+                    ax=ax,
+                )
+        grid = np.linspace(0, rows[x].max() if len(rows) else 1, 101)
+        if task == "regression":
+            ax.plot(grid, grid**2, color="0.4", linestyle="--", linewidth=0.9, label="optimum σ_y²")
+        elif metric == "error":
+            ax.plot(grid, grid, color="0.4", linestyle="--", linewidth=0.9, label="optimum p")
+            ax.plot(
+                grid,
+                2 * grid * (1 - grid),
+                color="0.6",
+                linestyle="-.",
+                linewidth=0.9,
+                label="memoriser 2p(1 − p)",
+            )
+        ax.set(xlabel=xlabel, ylabel=ylabel, title=f"{task}, {ylabel}")
+        ax.legend(fontsize="x-small")
+    return fig
+
+
+def fig4_norms(inputs: Any) -> plt.Figure:
+    """Fig 4: exact GaLU on the regression task: the generalisation gap (test − train MSE)
+    against Σw² and against (Σ|w|)², one point per σ_y (mean and ±1 sd over seeds)."""
+    runs = pd.read_csv(inputs.runs)
+    exact = runs[(runs.learner == "exact") & (runs.task == "regression")].copy()
+    exact["gap"] = exact.test_loss - exact.train_loss
+    columns = ["gap", "sum_w2", "sum_abs_w_squared"]
+    stats = exact.groupby("noise")[columns].agg(["mean", "std"])
+    fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.4), layout="constrained")
+    for ax, (column, label) in zip(
+        axes, [("sum_w2", "Σ w²"), ("sum_abs_w_squared", "(Σ |w|)²")], strict=True
+    ):
+        ax.errorbar(
+            stats[(column, "mean")],
+            stats[("gap", "mean")],
+            xerr=stats[(column, "std")],
+            yerr=stats[("gap", "std")],
+            fmt="o-",
+            color=PAPER_COLORS["blue"],
+            markersize=4,
+            linewidth=1.0,
+            elinewidth=0.6,
+            capsize=2,
+        )
+        for noise, row in stats.iterrows():
+            ax.annotate(
+                f"{noise:g}",
+                (row[(column, "mean")], row[("gap", "mean")]),
+                fontsize="xx-small",
+                xytext=(3, -8),
+                textcoords="offset points",
+            )
+        ax.set(xlabel=label, ylabel="test − train MSE", title=f"gap against {label} (labels: σ_y)")
+    return fig

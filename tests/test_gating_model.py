@@ -1,0 +1,138 @@
+"""GaLU networks: the gates (fixed, 0/1, never trained), the exact solver against numpy's least
+squares, hill climbing (never worse, equal to a fresh solve), and the shared draws."""
+
+import numpy as np
+import pytest
+
+from theorydl.families.gating import data, spec, theory
+
+
+@pytest.fixture(scope="module")
+def gating(tf):
+    from theorydl.families.gating import model
+
+    return model
+
+
+def cell(**changes):
+    return spec.GatingConfig(**{"m": 64, "d": 4, "k": 8, "batch_size": 16, **changes})
+
+
+def test_gates_are_zero_or_one_and_ignore_the_vectors_scale():
+    rng = np.random.default_rng(0)
+    x, f = rng.standard_normal((50, 6)), rng.standard_normal((5, 6))
+    g = data.gates(x, f)
+    assert set(np.unique(g)) == {0.0, 1.0} and g.shape == (50, 5)
+    assert np.array_equal(g, data.gates(x, 0.01 * f))  # the authors' 1/(α√d) changes nothing
+    assert np.array_equal(g, (x @ f.T > 0).astype(float))
+
+
+def test_features_make_galu_linear_in_its_weights():
+    rng = np.random.default_rng(1)
+    x, f, w = rng.standard_normal((30, 4)), rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    network = np.sum((x @ w.T) * data.gates(x, f), axis=1)
+    assert np.allclose(data.features(x, data.gates(x, f)) @ w.ravel(), network)
+
+
+def test_relu_and_galu_of_one_cell_see_the_same_draws(gating):
+    relu = gating.GatingEnsemble(cell(learner="relu"), [0, 1])
+    galu = gating.GatingEnsemble(cell(learner="galu"), [1])
+    assert np.array_equal(relu.x_train.numpy()[1], galu.x_train.numpy()[0])
+    assert np.array_equal(relu.y_train.numpy()[1], galu.y_train.numpy()[0])
+    assert not np.array_equal(relu.x_train.numpy()[0], relu.x_train.numpy()[1])
+    # The exact solution of the cell sees them too, and the same gates.
+    x, y, f = theory._cell_arrays(cell(), [1])
+    assert np.allclose(x[0], galu.x_train.numpy()[0]) and np.allclose(y[0], galu.y_train.numpy()[0])
+    assert np.allclose(f[0].T, galu.f.numpy()[0])
+
+
+def test_gates_are_never_trained(gating, tf, tmp_path):
+    from theorydl import engine
+
+    cfg = cell(learner="galu", steps=60, eval_every=30)
+    task = gating.GatingEnsemble(cfg, [0, 1])
+    before = task.f.numpy().copy()
+    assert not task.f.trainable
+    assert {v.name for v in task.trainable_variables} == {"w:0", "u:0"}
+    with tf.GradientTape() as tape:
+        tape.watch(task.f)
+        loss = tf.reduce_sum(task.train_loss(tf.constant(0, tf.int64)))
+    grad = tape.gradient(loss, task.f)
+    assert grad is None or not np.any(grad.numpy())  # a step gate passes no gradient
+    w_before = task.w.numpy().copy()
+    ctx = engine.RunContext(
+        "gating", "v", {0: tmp_path / "s0", 1: tmp_path / "s1"}, tmp_path / "ckpt", 3600.0
+    )
+    optimizer = engine.Adam(task.trainable_variables, cfg.learning_rate)
+    engine.train(task, optimizer, engine.Schedule(cfg.steps, cfg.eval_every), ctx, {})
+    assert np.array_equal(task.f.numpy(), before)
+    assert not np.allclose(task.w.numpy(), w_before)  # the linear part did train
+
+
+def test_a_pass_visits_every_training_point_once(gating, tf):
+    key = tf.constant(np.array([3, 4], np.int64))
+    m, batch = 48, 16
+    first_pass = np.concatenate(
+        [gating.epoch_batch(key, tf.constant(t), m, batch).numpy() for t in range(3)]
+    )
+    assert sorted(first_pass) == list(range(m))
+    second_pass = np.concatenate(
+        [gating.epoch_batch(key, tf.constant(t), m, batch).numpy() for t in range(3, 6)]
+    )
+    assert sorted(second_pass) == list(range(m)) and not np.array_equal(first_pass, second_pass)
+    straddling = gating.epoch_batch(key, tf.constant(2), 40, batch).numpy()  # positions 32..47
+    assert len(set(straddling[:8])) == 8 and len(set(straddling[8:])) == 8
+
+
+def test_the_ensembles_cached_batches_are_epoch_batch(gating, tf):
+    cfg = cell(m=40, batch_size=16)
+    task = gating.GatingEnsemble(cfg, [0, 3])
+    for step in [0, 1, 2, 3, 7, 2, 0, 11]:  # new passes, straddling batches, and going back
+        cached = task.batch_index(tf.constant(step, tf.int64)).numpy()
+        for i, key in enumerate(task.batch_keys):
+            expected = gating.epoch_batch(key, tf.constant(step, tf.int64), 40, 16).numpy()
+            assert np.array_equal(cached[i], expected), (step, i)
+
+
+def test_the_exact_solver_is_numpys_least_squares():
+    x, y, f = theory._cell_arrays(cell(), [0, 1, 2])
+    phi = theory.features_batched(x, f)
+    w = theory.exact_weights(phi, y)
+    for r in range(3):
+        expected, *_ = np.linalg.lstsq(phi[r], y[r], rcond=None)
+        assert np.allclose(w[r], expected, atol=1e-10)
+    # 32 weights for 64 points of pure noise: about half the energy is left.
+    assert 0.2 < theory.mse(phi, w, y).mean() < 0.8
+
+
+def test_hill_climbing_never_increases_the_loss_and_matches_a_fresh_solve():
+    x, y, f = theory._cell_arrays(cell(), [0, 1, 2, 3])
+    state = theory.hill_climb(x, y, f, 40, np.random.default_rng(0))
+    history = np.array(state.history)
+    assert history.shape == (41, 4)
+    assert np.all(np.diff(history, axis=0) <= 1e-9)
+    assert state.accepted.sum() > 0 and history[-1].mean() < history[0].mean()
+    phi = theory.features_batched(x, state.f)
+    fresh = theory.mse(phi, theory.exact_weights(phi, y), y)
+    assert np.allclose(fresh, history[-1] / x.shape[1], rtol=1e-8)
+    assert not np.array_equal(state.f, f)  # the gates moved, the input was not modified
+    assert np.array_equal(f, theory._cell_arrays(cell(), [0, 1, 2, 3])[2])
+
+
+def test_label_noise_reaches_the_test_labels_too():
+    noisy = data.noise_data(0, cell(experiment="noise", task="classification", noise=1.0))
+    clean = data.noise_data(0, cell(experiment="noise", task="classification", noise=0.0))
+    assert np.array_equal(noisy.x_test, clean.x_test)  # the same points at every σ_y
+    for split in ("y_train", "y_test"):
+        flipped = np.mean(getattr(noisy, split) != getattr(clean, split))
+        assert 0.4 < flipped < 0.6  # p = σ_y / 2 = 0.5
+    regression = data.noise_data(0, cell(experiment="noise", noise=0.5))
+    base = data.noise_data(0, cell(experiment="noise", noise=0.0))
+    assert 0.4 < np.std(regression.y_test - base.y_test) < 0.6
+
+
+def test_the_memorisation_grid_keeps_the_cells_with_kd_at_most_m():
+    block = {"memorise": {"ms": [256, 512], "dims": [8, 16], "widths": [16, 32]}}
+    cells = spec.memorise_cells(block)
+    assert (256, 16, 32) not in cells and (512, 16, 32) in cells
+    assert all(k * d <= m for m, d, k in cells) and len(cells) == 7

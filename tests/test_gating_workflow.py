@@ -1,0 +1,78 @@
+"""The GaLU family in the whole workflow at scale=smoke (the session's smoke run)."""
+
+import json
+
+import pandas as pd
+import pytest
+from helpers import assert_figures_drawn, assert_not_judged_at_smoke
+from pypdf import PdfReader
+
+pytestmark = pytest.mark.workflow
+
+CELLS = [(64, 8, 4), (64, 8, 8)]  # the smoke grid's cells with k·d ≤ m
+NOISES = [0.0, 1.0]
+
+
+def test_every_variant_has_its_runs_and_every_job_its_benchmark(smoke_run):
+    results = smoke_run / "results" / "smoke"
+    variants = [f"memorise-{lr}-m{m}-d{d}-k{k}" for lr in ("relu", "galu") for m, d, k in CELLS]
+    variants += [
+        f"noise-{task}-{lr}-s{s:g}"
+        for task in ("regression", "classification")
+        for lr in ("relu", "galu")
+        for s in NOISES
+    ]
+    assert sorted(p.name for p in (results / "runs" / "gating").iterdir()) == sorted(variants)
+    for variant in variants:
+        meta = json.loads(
+            (results / "runs" / "gating" / variant / "seed1" / "meta.json").read_text()
+        )
+        assert meta["hparams"]["steps"] == 200 and meta["ensemble_seeds"] == [0, 1]
+    for job in ("memorise_relu_m64", "noise_classification_galu", "exact_memorise", "exact_noise"):
+        name = job if job.startswith("exact") else f"train_{job}"
+        assert (results / "benchmarks" / "gating" / f"{name}.tsv").exists()
+
+
+def test_tables_hold_every_learner_and_the_reference_lines(smoke_run):
+    tables = smoke_run / "results" / "smoke" / "tables"
+    runs = pd.read_csv(tables / "gating_memorise_runs.csv")
+    assert len(runs) == 4 * len(CELLS) * 2  # 4 learners × cells × 2 seeds
+    assert set(runs.learner) == {"exact", "hill_climbing", "galu", "relu"}
+    summary = pd.read_csv(tables / "gating_memorise.csv")
+    assert sorted(set(summary.ratio)) == [0.5, 1.0]
+    assert (summary.line == 1 - summary.ratio).all()
+    exact = summary[summary.learner == "exact"].set_index("ratio").train_mse_mean
+    assert exact[1.0] < 0.02 and 0.2 < exact[0.5] < 0.8  # kd = m memorises; kd = m/2 halves
+    climbed = summary[summary.learner == "hill_climbing"].set_index("ratio").train_mse_mean
+    assert climbed[0.5] <= exact[0.5] + 1e-12  # hill climbing never does worse
+    noise = pd.read_csv(tables / "gating_noise.csv")
+    assert len(noise) == 2 * len(NOISES) + 2 * len(NOISES) + len(NOISES)  # + exact (regression)
+    classification = noise[noise.task == "classification"]
+    assert (
+        classification.memoriser_error == 2 * classification.flip * (1 - classification.flip)
+    ).all()
+    exact_noise = noise[noise.learner == "exact"].set_index("noise")
+    assert exact_noise.sum_w2_mean[1.0] > exact_noise.sum_w2_mean[0.0]
+    checks = pd.read_csv(tables / "gating_noise_checks.csv")
+    assert set(zip(checks.task, checks.learner, strict=True)) == {
+        ("regression", "relu"),
+        ("regression", "galu"),
+        ("regression", "exact"),
+        ("classification", "relu"),
+        ("classification", "galu"),
+    }
+
+
+def test_figures_are_drawn_and_name_their_function(smoke_run):
+    assert_figures_drawn(smoke_run, "gating", ["fig2_memorise", "fig3_noise", "fig4_norms"])
+
+
+def test_every_gating_claim_says_it_is_not_judged_at_smoke_scale(smoke_run, repo):
+    assert_not_judged_at_smoke(smoke_run, repo, "gating", 20)
+
+
+def test_report_has_the_gating_section(smoke_run):
+    reader = PdfReader(smoke_run / "results" / "smoke" / "report" / "report.pdf")
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "Decoupling gating from linearity" in text
+    assert "2p(1" in text
