@@ -101,10 +101,8 @@ def test_summary_reports_the_stuck_share_with_its_interval():
     errors["non_flat"] = [0.3] * 6 + [0.04] * 4
     table = fa.compare_methods(per_seed_rows(errors))
     table["status"] = "ok"
-    cost = pd.DataFrame({"method": ["forward_only"], "seconds_per_prediction": [2e-7]})
-    summary = fa.summarise(table, cost).set_index("method")
-    assert summary.loc["forward_only"].time_per_prediction_ns == pytest.approx(200)
-    assert math.isnan(summary.loc["end_to_end"].time_per_prediction_ns)  # not measured
+    summary = fa.summarise(table).set_index("method")
+    assert "time_per_prediction_ns" not in summary  # a timing: in flat_test_cost alone
     row = summary.loc["non_flat"]
     assert row.constant_count == 6 and row.constant_share == 0.6
     assert row.constant_share_low == pytest.approx(fa.wilson_interval(6, 10)[0])
@@ -134,3 +132,11 @@ def test_beaten_seeds_name_the_winner():
     assert fa.beaten_seeds(table) == "seed 1: multi-class 0.0241, forward-only 0.0243"
     table = fa.compare_methods(per_seed_rows({**errors, "forward_only": [0.01, 0.01]}))
     assert fa.beaten_seeds(table) == "no seed"
+
+
+def test_test_costs_are_a_table_of_their_own_in_nanoseconds():
+    cost = pd.DataFrame({"method": ["forward_only"], "seconds_per_prediction": [2e-7]})
+    costs = fa.prediction_costs(cost).set_index("method")
+    assert list(costs.index) == list(fa.METHODS)
+    assert costs.loc["forward_only"].time_per_prediction_ns == pytest.approx(200)
+    assert math.isnan(costs.loc["end_to_end"].time_per_prediction_ns)  # not measured

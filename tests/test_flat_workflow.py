@@ -36,9 +36,13 @@ def test_every_flat_output_exists(smoke_run):
     cost = pd.read_csv(results / "runs" / "flat_test_cost" / "test_cost.csv")
     assert sorted(cost.method) == sorted(METHODS) and (cost.seconds_per_prediction > 0).all()
     assert (results / "benchmarks" / "flat" / "test_cost.tsv").exists()
-    for table in ("flat_summary", "flat_seeds"):
+    for table in ("flat_summary", "flat_seeds", "flat_test_cost"):
         for suffix in (".csv", ".md", ".tex"):
             assert (results / "tables" / f"{table}{suffix}").stat().st_size > 0
+    costs = pd.read_csv(results / "tables" / "flat_test_cost.csv")
+    assert sorted(costs.method) == sorted(METHODS) and (costs.time_per_prediction_ns > 0).all()
+    summary = pd.read_csv(results / "tables" / "flat_summary.csv")
+    assert not [c for c in summary.columns if "time" in c]  # a timing: flat_test_cost alone
     for figure in ("flat_fig7_step_function", "flat_training_curves"):
         pdf, png = (results / "figures" / f"{figure}{s}" for s in (".pdf", ".png"))
         assert pdf.stat().st_size > 5000 and png.stat().st_size > 5000

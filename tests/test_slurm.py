@@ -14,6 +14,8 @@ import pytest
 import yaml
 from helpers import REPO, fresh_copy, snakemake
 
+from theorydl import config as tdl_config
+
 pytestmark = [
     pytest.mark.slurm,
     pytest.mark.skipif(
@@ -73,11 +75,15 @@ def now() -> str:
 
 
 def measures_time(relative: Path) -> bool:
-    """Outputs that hold timings of this machine, which no two runs share."""
+    """Outputs that hold timings of this machine, which no two runs share: Snakemake's
+    benchmarks, the cost tables (runtime_*) and the tables the specs declare as timings (their
+    CSV, Markdown, and the run folder of the job that measures them)."""
+    timings = tdl_config.timing_tables()
     return (
         "benchmarks" in relative.parts
-        or relative.name.startswith(("runtime_", "flat_summary."))
-        or "flat_test_cost" in relative.parts
+        or relative.name.startswith("runtime_")
+        or relative.stem in timings
+        or bool(timings & set(relative.parts))
     )
 
 

@@ -13,6 +13,8 @@ import pytest
 from helpers import fresh_copy, snakemake
 from pypdf import PdfReader
 
+from theorydl import config as tdl_config
+
 pytestmark = pytest.mark.workflow
 
 REPO = Path(__file__).resolve().parents[1]
@@ -258,10 +260,19 @@ def test_cores_do_not_change_the_numbers(smoke_run, tmp_path):
     targets = [
         f"results/smoke/runs/parity/d{d}/seed{s}/metrics.csv" for d in (5, 10) for s in (0, 1)
     ]
+    targets.append("results/smoke/tables/flat_summary.csv")  # flat holds a timing table too
     done = snakemake(other, *targets, "--cores", "1", *SMOKE)
     assert done.returncode == 0, done.stderr[-3000:]
     for target in targets:
         assert (other / target).read_bytes() == (smoke_run / target).read_bytes()
+    # Every table this run made is the same as the other run's, but those the specs declare
+    # as timings of this machine (TIMINGS): no list of exceptions here.
+    timings = tdl_config.timing_tables()
+    tables = sorted((other / "results" / "smoke" / "tables").iterdir())
+    compared = [t for t in tables if t.stem not in timings]
+    assert len(compared) >= 8 and len(compared) < len(tables)
+    for table in compared:
+        assert table.read_bytes() == (smoke_run / table.relative_to(other)).read_bytes(), table
 
 
 def test_without_tex_auto_skips_the_pdf_and_on_refuses(tmp_path):

@@ -63,6 +63,12 @@ def variant_datasets(
     return list(dict.fromkeys(d for v in variants for d in spec.datasets(dict(resolved[v]))))
 
 
+def timing_tables() -> set[str]:
+    """The tables that hold timings of this machine (each spec's ``TIMINGS``): the only tables
+    two runs of one commit may differ in, besides the cost tables (``runtime_*``)."""
+    return {name for family in FAMILIES for name in getattr(family_module(family), "TIMINGS", ())}
+
+
 def known_tables() -> dict[str, list[str]]:
     """Every aggregated table the families write, with its columns (what claims may name)."""
     tables: dict[str, list[str]] = {}
