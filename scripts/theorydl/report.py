@@ -255,4 +255,24 @@ def provenance_values(metas: list[Mapping[str, Any]], scale: str) -> dict[str, A
         "version.tensorflow": first["versions"]["tensorflow"],
         "version.keras": first["versions"]["keras"],
         "version.numpy": first["versions"]["numpy"],
+        "environment": environment_value(metas),
     }
+
+
+def environment_value(metas: list[Mapping[str, Any]]) -> str:
+    """The locked environment the runs came from (envs/lock/), as the title page says it."""
+    locks = [m.get("environment_lock") for m in metas]
+    if not all(locks):
+        return "not recorded (no envs/lock/ beside the code)"
+    shown = set()
+    for lock in locks:
+        differs = lock["differs"]
+        state = (
+            "every package as locked"
+            if not differs
+            else f"{len(differs)} package(s) differ: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(differs.items())[:4])
+            + (", …" if len(differs) > 4 else "")
+        )
+        shown.add(f"envs/lock/{lock['lock']}.txt (sha256 {lock['sha256'][:12]}), {state}")
+    return "; ".join(sorted(shown))

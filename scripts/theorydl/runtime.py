@@ -7,8 +7,10 @@ Everything that decides *where* and *how* numbers are computed lives here, so th
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -271,6 +273,45 @@ def gpu_models(tf: Any) -> list[str]:
     return names
 
 
+LOCKS = REPO_ROOT / "envs" / "lock"
+RUNTIME_LOCKS = ("cpu", "gpu")  # the install routes a run can come from (dev adds test tools)
+
+
+def locked_pins(path: Path) -> dict[str, str]:
+    """Package → version of every pin of a lock file (``name==version``, names normalised)."""
+    pins = {}
+    for line in path.read_text().splitlines():
+        match = re.match(r"([A-Za-z0-9._-]+)(\[[^\]]*\])?==([^\s;]+)", line)
+        if match:
+            pins[re.sub(r"[-_.]+", "-", match.group(1)).lower()] = match.group(3)
+    return pins
+
+
+def environment_lock() -> dict[str, Any] | None:
+    """Which locked environment (envs/lock/) this Python's packages match: the runtime lock
+    with the fewest differences, its sha256, and the packages that differ from it (installed
+    version or "absent"). None where the locks are not there (an install outside a checkout)."""
+    from importlib import metadata
+
+    best = None
+    for route in RUNTIME_LOCKS:
+        path = LOCKS / f"{route}.txt"
+        if not path.is_file():
+            continue
+        differ = {}
+        for name, version in locked_pins(path).items():
+            try:
+                installed = metadata.version(name)
+            except metadata.PackageNotFoundError:
+                installed = "absent"
+            if installed != version:
+                differ[name] = installed
+        if best is None or len(differ) < len(best["differs"]):
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            best = {"lock": route, "sha256": digest, "differs": differ}
+    return best
+
+
 def provenance(tf: Any, threads: int) -> dict[str, Any]:
     """Versions, hardware and code identity, recorded in every run's ``meta.json``."""
     import keras
@@ -292,4 +333,5 @@ def provenance(tf: Any, threads: int) -> dict[str, Any]:
         "tf_threads": threads,
         "hostname": platform.node(),
         "git_commit": git_commit(),
+        "environment_lock": environment_lock(),
     }
