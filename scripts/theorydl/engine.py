@@ -296,6 +296,36 @@ def _record(progress: _Progress, seeds: Sequence[int], step: int, split: str, va
             progress.rows.append((seed, step, split, metric, float(value)))
 
 
+def duration(seconds: float) -> str:
+    """A short duration for progress lines: '42s', '3m05s', '2h07m'."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def progress_line(
+    ctx: RunContext, step: int, total: int, pace: tuple[int, float], metric: str, values: Any
+) -> str:
+    """One line of a training job's log per evaluation: where the job is, how long it has run,
+    when it should end at its pace so far (``pace``: steps and seconds of this stretch, since a
+    start or a resume), and the median over seeds of the task's first metric.
+    ``theorydl.status`` reads these lines back; keep the format."""
+    steps_here, elapsed = pace
+    eta = elapsed * (total - step) / steps_here if steps_here else float("nan")
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    median = f"{np.median(finite):.4g}" if len(finite) else "nan"
+    shown_eta = duration(eta) if np.isfinite(eta) else "?"
+    return (
+        f"progress {ctx.family}/{ctx.variant} step {step}/{total} "
+        f"({100 * step / total:.0f}%) elapsed {duration(elapsed)} eta {shown_eta} "
+        f"{metric} median {median}"
+    )
+
+
 def _snapshot(task: Task, schedule: Schedule, step: int, progress: _Progress) -> None:
     if step in schedule.snapshot_steps:
         for name, values in task.snapshot().items():
@@ -323,6 +353,13 @@ def train(
         step, progress = _train_to_the_end(loop, task, schedule, ctx, checkpoints)
     _write_outputs(task, ctx, seeds, step, hparams, progress, runtime.gpu_usage(gpu, tf))
     checkpoints.remove()
+    log.info(
+        "finished %s/%s at step %d in %s of training",
+        ctx.family,
+        ctx.variant,
+        step,
+        duration(progress.wall_time_s),
+    )
 
 
 def _train_to_the_end(
@@ -332,6 +369,7 @@ def _train_to_the_end(
     seeds = list(task.seeds)
     progress = checkpoints.restore()
     if progress is None:
+        log.info("starting %s/%s from scratch (%d seeds)", ctx.family, ctx.variant, len(seeds))
         progress = _Progress(rows=[], diverged_at={}, wall_time_s=0.0, resumed_from=[])
         _record(progress, seeds, 0, "test", loop.evaluate())
         _snapshot(task, schedule, 0, progress)
@@ -342,7 +380,7 @@ def _train_to_the_end(
     started = time.perf_counter()
     wall_before = progress.wall_time_s
     last_checkpoint = time.monotonic()
-    step = int(loop.step.numpy())
+    step = first_step = int(loop.step.numpy())
     while step < schedule.steps and len(progress.diverged_at) < len(seeds):
         n = schedule.next_stop(step) - step
         train_loss = loop.advance(tf.constant(n, tf.int64)).numpy()
@@ -352,12 +390,21 @@ def _train_to_the_end(
                 progress.diverged_at[seed] = step
                 log.warning("seed %d diverged by step %d (train loss %s)", seed, step, value)
         _record(progress, seeds, step, "train", {"loss": train_loss})
+        evaluated = None
         if step % schedule.eval_every == 0 or step == schedule.steps:
-            _record(progress, seeds, step, "test", loop.evaluate())
+            evaluated = loop.evaluate()
+            _record(progress, seeds, step, "test", evaluated)
         _snapshot(task, schedule, step, progress)
         progress.wall_time_s = wall_before + time.perf_counter() - started
+        if evaluated:
+            metric = next(iter(evaluated))
+            pace = (step - first_step, time.perf_counter() - started)
+            log.info(
+                "%s", progress_line(ctx, step, schedule.steps, pace, metric, evaluated[metric])
+            )
         if step < schedule.steps and time.monotonic() - last_checkpoint >= ctx.checkpoint_seconds:
             checkpoints.save(step, progress)
+            log.info("checkpoint %s/%s at step %d", ctx.family, ctx.variant, step)
             last_checkpoint = time.monotonic()
     return step, progress
 

@@ -28,6 +28,10 @@ def log_to(path: str | Path) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
+    # TensorFlow's Python side logs through absl at INFO (e.g. "Sharding callback duration"
+    # after every compiled call): noise that would bury the progress lines.
+    logging.getLogger("absl").setLevel(logging.WARNING)
+    logging.getLogger("tensorflow").setLevel(logging.WARNING)
 
     def report_failure(kind, error, traceback) -> None:
         with contextlib.suppress(OSError):
