@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import benchmark_scale as bs
 import pytest
 
+from theorydl import config as tdl_config
 from theorydl import runtime
 
 
@@ -139,7 +140,7 @@ def smoke_probes() -> dict[tuple[str, str], bs.Probe]:
     return dict(zip(jobs, probes, strict=True))
 
 
-@pytest.mark.parametrize("family", ["parity", "tuples", "stocks", "curves", "flat", "sharing"])
+@pytest.mark.parametrize("family", tdl_config.FAMILIES)
 def test_a_probe_measures_a_smoke_job_as_the_workflow_builds_it(family, smoke_probes):
     """One smoke job per family, built by the family's own code in a fresh process."""
     config = bs.resolved_config("smoke")

@@ -234,12 +234,27 @@ def run_probe(scale: str, family: str, variant: str, seconds: float) -> str:
                 out_dirs={seed: Path(scratch) / str(seed) for seed in seeds},
                 checkpoint_dir=Path(scratch) / "checkpoint",
                 threads=cfg["tf_threads"],
+                data_dir=probe_datasets(cfg, family, variant, Path(scratch) / "datasets"),
             )
             module.run(module.Config(**cfg["_variants"][family][variant]), seeds, ctx)
     finally:
         engine.train = train
     found["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return json.dumps(found)
+
+
+def probe_datasets(cfg: dict[str, Any], family: str, variant: str, scratch: Path) -> Path:
+    """The folder of the real-image datasets a variant reads: the workflow's own
+    (results/<scale>/datasets/) where rule dataset has made them, else made in ``scratch``."""
+    from theorydl import config, datasets
+
+    needed = config.variant_datasets(family, cfg["_variants"][family], [variant])
+    made = ROOT / "results" / cfg["scale"] / "datasets"
+    if all((made / f"{name}.npz").is_file() for name in needed):
+        return made
+    for name in needed:
+        datasets.make(name, scratch / f"{name}.npz", cfg["datasets"]["source"])
+    return scratch
 
 
 def probe(scale: str, family: str, variant: str, seconds: float) -> Probe:
