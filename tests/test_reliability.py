@@ -79,6 +79,10 @@ def test_workflow_killed_mid_training_resumes_to_the_same_numbers(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     meta = yaml.safe_load((killed / METRICS).with_name("meta.json").read_text())
     assert meta["resumed_from_steps"] and meta["resumed_from_steps"][0] >= at_step
+    # The job's log says which of the two it did (a start from scratch would say so too).
+    log = (killed / "results/smoke/logs/parity/train_d10.log").read_text()
+    assert f"resumed parity/d10 at step {meta['resumed_from_steps'][0]}" in log
+    assert "from scratch" not in log
     for seed in (0, 1):
         path = f"results/smoke/runs/parity/d10/seed{seed}/metrics.csv"
         assert (killed / path).read_bytes() == (reference / path).read_bytes()
