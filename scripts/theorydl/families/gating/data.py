@@ -79,12 +79,14 @@ def gate_vectors(seed: int, cfg: GatingConfig) -> np.ndarray:
 
 
 def gates(x: np.ndarray, f: np.ndarray) -> np.ndarray:
-    """The 0/1 gates ``[n, k]`` of points ``x [n, d]`` for gate vectors ``f [k, d]``: the authors'
-    (sign z + 1)/2, which is 1/2 where ⟨f, x⟩ is exactly 0 (a null set)."""
-    return (np.sign(x @ f.T) + 1) / 2
+    """The 0/1 gates ``[..., n, k]`` of points ``x [..., n, d]`` for gate vectors ``f [..., k, d]``
+    (leading axes: replicas): the authors' (sign z + 1)/2, which is 1/2 where ⟨f, x⟩ is exactly 0
+    (a null set)."""
+    return (np.sign(x @ np.swapaxes(f, -1, -2)) + 1) / 2
 
 
 def features(x: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """The GaLU layer's feature matrix ``[n, k·d]``: unit i's block is x ⊙ gate_i(x), so that the
-    network's output Σ_i ⟨w_i, x⟩·gate_i(x) is linear in the k·d weights."""
-    return (g[:, :, None] * x[:, None, :]).reshape(len(x), -1)
+    """The GaLU layer's feature matrix ``[..., n, k·d]`` for points ``[..., n, d]`` and their gates
+    ``[..., n, k]``: unit i's block is x ⊙ gate_i(x), so that the network's output
+    Σ_i ⟨w_i, x⟩·gate_i(x) is linear in the k·d weights."""
+    return (g[..., :, None] * x[..., None, :]).reshape(*x.shape[:-1], -1)

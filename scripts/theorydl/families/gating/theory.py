@@ -79,9 +79,8 @@ def start_climb(x: np.ndarray, y: np.ndarray, f: np.ndarray) -> Climb:
 
 
 def features_batched(x: np.ndarray, f: np.ndarray) -> np.ndarray:
-    """``data.features`` for every replica: ``x [R, m, d]``, ``f [R, k, d]`` → ``[R, m, k·d]``."""
-    g = (np.sign(x @ np.swapaxes(f, 1, 2)) + 1) / 2  # data.gates, batched
-    return (g[..., :, None] * x[..., None, :]).reshape(*x.shape[:2], -1)
+    """The feature matrices of every replica: ``x [R, m, d]``, ``f [R, k, d]`` → ``[R, m, k·d]``."""
+    return features(x, gates(x, f))
 
 
 def climb_step(state: Climb, x: np.ndarray, y: np.ndarray, unit: int, proposal: np.ndarray) -> None:
