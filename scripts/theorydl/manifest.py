@@ -10,6 +10,7 @@ machine).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -47,10 +48,17 @@ def result_files(results: Path) -> list[Path]:
     )
 
 
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern:
+    return re.compile(regex_from_filepattern(pattern))
+
+
 def producer(path: str, patterns: Iterable[tuple[str, Iterable[str]]]) -> str:
     """The rule whose output pattern matches ``path`` ('unknown' if none does)."""
+    # Most outputs are plain paths (a grouped job lists every run file): compare those, and
+    # compile each wildcard pattern once, not once per file (thousands of files × patterns).
     for rule, outputs in patterns:
-        if any(re.match(regex_from_filepattern(p), path) for p in outputs):
+        if any(p == path or ("{" in p and _compiled(p).match(path)) for p in outputs):
             return rule
     return "unknown"
 
