@@ -52,6 +52,16 @@ def family_jobs(name: str, block: dict[str, Any]) -> dict[str, list[str]] | None
     return spec.jobs(block) if hasattr(spec, "jobs") else None
 
 
+def variant_seeds(name: str, block: Mapping[str, Any], hparams: Mapping[str, Any]) -> list[int]:
+    """The seeds a variant of family ``name`` trains: the first ``repeats`` of the family's
+    seeds where its spec's ``repeats(block, hparams)`` gives a number (an experiment that the
+    authors repeated fewer times than the family's others), else all of them."""
+    seeds = list(block["seeds"])
+    spec = family_module(name)
+    wanted = spec.repeats(dict(block), dict(hparams)) if hasattr(spec, "repeats") else None
+    return seeds if wanted is None else seeds[:wanted]
+
+
 def variant_datasets(
     name: str, resolved: Mapping[str, Mapping[str, Any]], variants: Sequence[str]
 ) -> list[str]:

@@ -69,11 +69,20 @@ FAMILY_OUTPUTS = {}
 SHARED_FIGURES = []
 
 
+def variant_seeds(family, variant):
+    """The seeds ``variant`` trains (theorydl.config.variant_seeds); a wildcard's (a rule that
+    trains one variant per job) are the family's, since its outputs are written before any
+    variant is known."""
+    if "{" in variant:
+        return list(config[family]["seeds"])
+    return tdl_config.variant_seeds(family, config[family], VARIANTS[family][variant])
+
+
 def run_files(family, variant, name):
     """One file (metrics.csv, meta.json or arrays.npz) of every seed of a variant."""
     return [
         f"{RESULTS}/runs/{family}/{variant}/seed{seed}/{name}"
-        for seed in config[family]["seeds"]
+        for seed in variant_seeds(family, variant)
     ]
 
 
@@ -111,12 +120,11 @@ def shared_hparam(family, key):
 
 
 def job_params(family):
-    """The params of every job that trains a family's runs: seeds, scale, threads, checkpoints
-    and GPU sharing, and the code digest (changes trigger reruns)."""
+    """The params of every job that trains a family's runs: scale, threads, checkpoints and
+    GPU sharing, and the code digest (changes trigger reruns); the job adds its seeds."""
     return dict(
         family=family,
         code=code_digest("scripts/train.py", family_file(family, "model")),
-        seeds=config[family]["seeds"],
         scale=config["scale"],
         tf_threads=config["tf_threads"],
         checkpoint_seconds=config["checkpoint_seconds"],
@@ -138,6 +146,9 @@ def training_rule(family, job=None, variants=None):
     """
     stem = job or "{variant}"
     listed = [stem] if job is None else list(variants)
+    seeds = {tuple(variant_seeds(family, v)) for v in listed}
+    if len(seeds) > 1:
+        raise WorkflowError(f"{family}: the variants of job {job} train different seeds {seeds}")
 
     def job_variants(wildcards):
         return [v.format(variant=wildcards.get("variant", "")) for v in listed]
@@ -162,6 +173,7 @@ def training_rule(family, job=None, variants=None):
             variants=job_variants,
             hparams=lambda wildcards: {v: VARIANTS[family][v] for v in job_variants(wildcards)},
             **job_params(family),
+            seeds=list(seeds.pop()),
         threads: config["tf_threads"]
         resources:
             gpu=gpus_per_job(family),
