@@ -1,6 +1,8 @@
 """GaLU networks: the gates (fixed, 0/1, never trained), the exact solver against numpy's least
 squares, hill climbing (never worse, equal to a fresh solve), and the shared draws."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -136,3 +138,120 @@ def test_the_memorisation_grid_keeps_the_cells_with_kd_at_most_m():
     cells = spec.memorise_cells(block)
     assert (256, 16, 32) not in cells and (512, 16, 32) in cells
     assert all(k * d <= m for m, d, k in cells) and len(cells) == 7
+
+
+# --------------------------------------------------------------------------------------------
+# Fig 5: the width search.
+
+
+def authors_search(min_k, max_k, target, loss_at):
+    """The loop of the authors' minimal_k.py, transcribed line by line."""
+    binary_search_size = int(np.log2(max_k - min_k + 1)) + 2
+    tested_k, tried = set(), []
+    for _ in range(binary_search_size):
+        k = (max_k + min_k) // 2
+        if k in tested_k:
+            k = k + 1
+            if k in tested_k:
+                break
+        tested_k.add(k)
+        train_loss = loss_at(k)
+        tried.append((k, train_loss))
+        if train_loss > target:
+            min_k = k
+        if train_loss < target:
+            max_k = k
+    return tried
+
+
+@pytest.mark.parametrize("threshold", [1, 2, 16, 37, 93, 255, 256, 257, 406, 511, 512, 600])
+def test_the_width_search_is_the_authors_and_finds_the_threshold(threshold):
+    def loss_at(k):  # a width fits from ``threshold`` on
+        return 0.1 if k >= threshold else 1.0
+
+    tried = spec.width_search(1, 512, 0.3, loss_at)
+    assert tried == authors_search(1, 512, 0.3, loss_at)
+    assert len(tried) <= spec.search_probes(1, 512) == 11
+    assert tried[0][0] == 256
+    found = spec.minimal_width(tried, 0.3)
+    # It finds the threshold within the range; past it, the search ends at max + 1 or above.
+    if threshold <= 512:
+        assert found == threshold
+    else:
+        assert np.isnan(found) or found > 512
+
+
+def test_a_loss_equal_to_the_target_moves_neither_end():
+    tried = spec.width_search(1, 16, 0.3, lambda k: 0.3)
+    assert [k for k, _ in tried] == [8, 9]  # then 8 and 9 were both tried: the search stops
+    assert np.isnan(spec.minimal_width(tried, 0.3))
+
+
+def test_a_width_search_network_has_biases_and_d_outputs(gating, tf):
+    cfg = cell(experiment="width", outputs=3, bias=True, k=5)
+    task = gating.GatingEnsemble(cfg, [0, 1])
+    assert task.y_train.shape == (2, 64, 3)
+    assert task.outputs(task.x_train).shape == (2, 64, 3)
+    assert {v.name for v in task.trainable_variables} == {"w:0", "u:0", "b:0", "c:0"}
+    assert np.all(np.abs(task.b.numpy()) <= 1 / np.sqrt(4))  # PyTorch's default bias bounds
+    assert np.all(np.abs(task.c.numpy()) <= 1 / np.sqrt(5))
+    out = task.outputs(task.x_train)
+    loss = task.losses(out, task.y_train)  # per point: the mean over the d′ outputs
+    assert loss.shape == (2, 64)
+    assert np.allclose(loss.numpy(), np.mean((out.numpy() - task.y_train.numpy()) ** 2, axis=-1))
+    scalar = gating.GatingEnsemble(dataclasses.replace(cfg, outputs=1), [0])
+    assert scalar.outputs(scalar.x_train).shape == scalar.y_train.shape == (1, 64)
+    # The targets do not depend on the width, so every probe of a search fits the same data.
+    wider = gating.GatingEnsemble(dataclasses.replace(cfg, k=9), [0, 1])
+    assert np.array_equal(wider.y_train.numpy(), task.y_train.numpy())
+
+
+def test_a_stopped_width_search_resumes_at_its_first_unfinished_probe(gating, tf, tmp_path):
+    from theorydl import engine, runs
+
+    cfg = cell(experiment="width", outputs=2, bias=True, max_width=8, steps=40, eval_every=20)
+    seeds = [0, 1]
+
+    def context():
+        return engine.RunContext(
+            family="gating",
+            variant="width-relu-o2",
+            out_dirs={s: tmp_path / "runs" / "width-relu-o2" / f"seed{s}" for s in seeds},
+            checkpoint_dir=tmp_path / "checkpoints" / "width-relu-o2",
+        )
+
+    trained, real = [], gating.train_network
+
+    def stop_at_the_third(probe_cfg, probe_seeds, ctx):
+        if len(trained) == 2:
+            raise KeyboardInterrupt  # as a kill would, between two probes
+        trained.append(probe_cfg.k)
+        real(probe_cfg, probe_seeds, ctx)
+
+    gating.train_network = stop_at_the_third
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            gating.search_width(cfg, seeds, context())
+    finally:
+        gating.train_network = real
+    assert trained == [4, 6] and not (tmp_path / "runs").exists()
+
+    again = []
+
+    def count(probe_cfg, probe_seeds, ctx):
+        again.append(probe_cfg.k)
+        real(probe_cfg, probe_seeds, ctx)
+
+    gating.train_network = count
+    try:
+        gating.search_width(cfg, seeds, context())
+    finally:
+        gating.train_network = real
+    run = runs.read_run(
+        tmp_path / "runs" / "width-relu-o2" / "seed1", "gating", "width-relu-o2", 1, {}
+    )
+    widths = list(run.arrays()["widths"])
+    assert widths[:2] == [4, 6] and again == widths[2:]  # the two finished probes were kept
+    assert [p["k"] for p in run.meta["probes"]] == widths
+    assert set(run.metrics.metric) >= {f"train_loss@k{k}" for k in widths}
+    assert not (tmp_path / "checkpoints").joinpath("width-relu-o2").exists()

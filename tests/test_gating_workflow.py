@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from helpers import assert_figures_drawn, assert_not_judged_at_smoke
@@ -22,13 +23,15 @@ def test_every_variant_has_its_runs_and_every_job_its_benchmark(smoke_run):
         for lr in ("relu", "galu")
         for s in NOISES
     ]
+    variants += ["width-relu-o2", "width-galu-o2"]
     assert sorted(p.name for p in (results / "runs" / "gating").iterdir()) == sorted(variants)
     for variant in variants:
         meta = json.loads(
             (results / "runs" / "gating" / variant / "seed1" / "meta.json").read_text()
         )
         assert meta["hparams"]["steps"] == 200 and meta["ensemble_seeds"] == [0, 1]
-    for job in ("memorise_relu_m64", "noise_classification_galu", "exact_memorise", "exact_noise"):
+    jobs = ("memorise_relu_m64", "noise_classification_galu", "width_galu_o2")
+    for job in (*jobs, "exact_memorise", "exact_noise"):
         name = job if job.startswith("exact") else f"train_{job}"
         assert (results / "benchmarks" / "gating" / f"{name}.tsv").exists()
 
@@ -63,12 +66,33 @@ def test_tables_hold_every_learner_and_the_reference_lines(smoke_run):
     }
 
 
+def test_the_width_searches_are_tabled_probe_by_probe(smoke_run):
+    tables = smoke_run / "results" / "smoke" / "tables"
+    probes = pd.read_csv(tables / "gating_width_probes.csv")
+    # Smoke searches [1, 8]: at most ⌊log2 8⌋ + 2 = 5 widths per learner, each with both seeds.
+    for learner in ("relu", "galu"):
+        mine = probes[probes.learner == learner]
+        assert set(mine.seed) == {0, 1} and 1 <= mine.probe.nunique() <= 5
+        assert mine[mine.probe == 0].k.unique().tolist() == [4]  # the middle of [1, 8] first
+        per_seed = mine.groupby("probe").train_mse.mean()
+        assert np.allclose(per_seed, mine.groupby("probe").mean_train_mse.first())
+    summary = pd.read_csv(tables / "gating_width.csv").set_index("learner")
+    assert set(summary.index) == {"relu", "galu"} and (summary.outputs == 2).all()
+    for learner, row in summary.iterrows():
+        mine = probes[(probes.learner == learner) & (probes.seed == 0)]
+        fits = mine[mine.mean_train_mse < row.target_mse].k
+        expected = fits.min() if len(fits) else np.nan
+        assert (np.isnan(expected) and np.isnan(row.minimal_width)) or row.minimal_width == expected
+        assert row.widths_tried == " ".join(map(str, mine.k))
+
+
 def test_figures_are_drawn_and_name_their_function(smoke_run):
-    assert_figures_drawn(smoke_run, "gating", ["fig2_memorise", "fig3_noise", "fig4_norms"])
+    figures = ["fig2_memorise", "fig3_noise", "fig4_norms", "fig5_width"]
+    assert_figures_drawn(smoke_run, "gating", figures)
 
 
 def test_every_gating_claim_says_it_is_not_judged_at_smoke_scale(smoke_run, repo):
-    assert_not_judged_at_smoke(smoke_run, repo, "gating", 20)
+    assert_not_judged_at_smoke(smoke_run, repo, "gating", 23)
 
 
 def test_report_has_the_gating_section(smoke_run):

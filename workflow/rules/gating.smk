@@ -69,3 +69,8 @@ aggregate_rule(
 figure_rule("gating", "fig2_memorise", inputs=dict(runs=f"{TABLES}/gating_memorise_runs.csv"))
 figure_rule("gating", "fig3_noise", inputs=dict(runs=f"{TABLES}/gating_noise_runs.csv"))
 figure_rule("gating", "fig4_norms", inputs=dict(runs=f"{TABLES}/gating_noise_runs.csv"))
+figure_rule(
+    "gating",
+    "fig5_width",
+    inputs=dict(summary=f"{TABLES}/gating_width.csv", probes=f"{TABLES}/gating_width_probes.csv"),
+)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from theorydl import runs
-from theorydl.families.gating.spec import TABLES
+from theorydl.families.gating.spec import TABLES, minimal_width, search_probes
 from theorydl.tables import fmt, write_table
 
 LEARNERS = ["exact", "hill_climbing", "galu", "relu"]  # the order of every table
@@ -30,12 +30,32 @@ def _last(run: runs.Run, metric: str) -> float:
 
 def load_runs(
     run_dirs: list[Path], variants: Mapping[str, Mapping[str, Any]]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One row per trained run and seed: (memorisation runs, label-noise runs)."""
-    memorise, noise = [], []
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """One row per trained run and seed: (memorisation runs, label-noise runs), and one row per
+    width search, seed and width tried."""
+    memorise, noise, width = [], [], []
     for run, _variant, seed, hp in runs.read_runs(run_dirs, "gating", variants):
         steps = int(run.meta["steps_completed"])
-        if hp["experiment"] == "memorise":
+        if hp["experiment"] == "width":
+            arrays = run.arrays()
+            for probe, (k, mse, mean) in enumerate(
+                zip(arrays["widths"], arrays["train_mse"], arrays["mean_train_mse"], strict=True)
+            ):
+                width.append(
+                    {
+                        "learner": hp["learner"],
+                        "outputs": hp["outputs"],
+                        "m": hp["m"],
+                        "d": hp["d"],
+                        "seed": seed,
+                        "steps": steps,
+                        "probe": probe,
+                        "k": int(k),
+                        "train_mse": float(mse),
+                        "mean_train_mse": float(mean),
+                    }
+                )
+        elif hp["experiment"] == "memorise":
             memorise.append(
                 {
                     "learner": hp["learner"],
@@ -61,7 +81,8 @@ def load_runs(
                     "test_error": _last(run, "test_error"),
                 }
             )
-    return pd.DataFrame(memorise), pd.DataFrame(noise)
+    width_columns = TABLES["gating_width_probes"]
+    return pd.DataFrame(memorise), pd.DataFrame(noise), pd.DataFrame(width, columns=width_columns)
 
 
 def _ordered(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -242,6 +263,91 @@ def noise_checks(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------
+# Minimal width (Fig 5).
+
+# The authors' minimal widths (m = 1024, d = 32, 100 000 steps, 8 repeats), per learner and d′.
+PUBLISHED_WIDTH = {
+    "relu": {1: 16, 8: 93, 16: 160, 32: 232, 64: 317, 96: 370, 128: 406},
+    "galu": {1: 22, 8: 102, 16: 160, 32: 226, 64: 308, 96: 356, 128: 390},
+}
+WIDTH_FROM_OUTPUTS = 8  # the claim that GaLU needs about as many units as ReLU holds from this d′
+
+
+def width_summary(probes: pd.DataFrame, target: float) -> pd.DataFrame:
+    """One row per learner and d′: the widths the search tried, the smallest whose mean
+    training MSE over the seeds fell below ``target`` (NaN where none did), and the published
+    width where the authors searched the same d′."""
+    rows = []
+    for (learner, outputs), group in probes.groupby(["learner", "outputs"], sort=False):
+        tried = group.drop_duplicates("probe").sort_values("probe")
+        searched = list(zip(tried.k, tried.mean_train_mse, strict=True))
+        rows.append(
+            {
+                "learner": learner,
+                "outputs": outputs,
+                "m": int(group.m.iloc[0]),
+                "d": int(group.d.iloc[0]),
+                "repeats": group.seed.nunique(),
+                "steps": int(group.steps.min()),
+                "probes": len(searched),
+                "widths_tried": " ".join(str(k) for k, _ in searched),
+                "target_mse": target,
+                "minimal_width": minimal_width(searched, target),
+                "published": PUBLISHED_WIDTH.get(learner, {}).get(int(outputs), np.nan),
+            }
+        )
+    table = pd.DataFrame(rows, columns=TABLES["gating_width"])
+    return _ordered(table, ["learner", "outputs"]).reset_index(drop=True)
+
+
+def width_checks(summary: pd.DataFrame) -> pd.DataFrame:
+    """One row per learner: what the minimal-width claims read. GaLU's row has the largest
+    relative difference from ReLU's width at any d′ ≥ 8; every row the largest relative
+    distance from the published widths (where the authors searched that d′)."""
+    relu = summary[summary.learner == "relu"].set_index("outputs").minimal_width
+    rows = []
+    for learner, group in summary.groupby("learner", sort=False):
+        group = group.set_index("outputs")
+        published = group.published.notna()
+        from_outputs = group.index >= WIDTH_FROM_OUTPUTS
+        both = group.index[from_outputs].intersection(relu.index)
+        difference = np.nan
+        if learner != "relu" and len(both):
+            difference = float(((group.minimal_width[both] - relu[both]).abs() / relu[both]).max())
+        distance = (group.minimal_width - group.published).abs() / group.published
+        rows.append(
+            {
+                "learner": learner,
+                "m": int(group.m.min()),
+                "d": int(group.d.min()),
+                "repeats": int(group.repeats.min()),
+                "steps": int(group.steps.min()),
+                "outputs": len(group),
+                "max_relative_difference_to_relu": difference,
+                "max_relative_distance_to_published": float(distance[published].max())
+                if published.any()
+                else np.nan,
+            }
+        )
+    return pd.DataFrame(rows, columns=TABLES["gating_width_checks"])
+
+
+def width_display(summary: pd.DataFrame) -> pd.DataFrame:
+    """The minimal-width table for people."""
+    return pd.DataFrame(
+        {
+            "learner": summary.learner,
+            "d′": summary.outputs,
+            "seeds": summary.repeats,
+            "steps": summary.steps.map(fmt),
+            "widths tried": summary.widths_tried,
+            "minimal k": summary.minimal_width.map(lambda v: fmt(v) if np.isfinite(v) else "none"),
+            "published": summary.published.map(lambda v: fmt(v) if np.isfinite(v) else "—"),
+        }
+    )
+
+
+# --------------------------------------------------------------------------------------------
 
 
 def aggregate(
@@ -252,7 +358,7 @@ def aggregate(
     tables_dir: Path,
 ) -> None:
     """Read the trained runs and the exact solutions; write every gating table."""
-    trained_memorise, trained_noise = load_runs(run_dirs, variants)
+    trained_memorise, trained_noise, width = load_runs(run_dirs, variants)
     per_cell = memorise_runs(trained_memorise, pd.read_csv(memorise_csv))
     summary = memorise_summary(per_cell)
     write_table(tables_dir / "gating_memorise_runs", per_cell, human=False)
@@ -285,6 +391,23 @@ def aggregate(
         noise_checks(noise),
         None,
         "GaLU, label noise: what the claims read, per task and learner",
+    )
+    write_table(tables_dir / "gating_width_probes", width, human=False)
+    targets = {hp["target_mse"] for hp in variants.values() if hp["experiment"] == "width"}
+    minimal = width_summary(width, targets.pop() if targets else np.nan)
+    write_table(
+        tables_dir / "gating_width",
+        minimal,
+        width_display(minimal),
+        "GaLU, minimal width: the widths the binary search tried and the smallest whose mean "
+        "training MSE over the seeds fell below the target, per learner and d′, beside the "
+        "published width",
+    )
+    write_table(
+        tables_dir / "gating_width_checks",
+        width_checks(minimal),
+        None,
+        "GaLU, minimal width: what the claims read, per learner",
     )
 
 
@@ -372,4 +495,17 @@ def report_values(tables_dir: Path, block: Mapping[str, Any]) -> dict[str, Any]:
         key = f"gating.noise.{task}.{learner}.{column.replace('_', '-')}"
         values[key] = value(at.loc[task] if task in at.index else at.iloc[:0], learner, column)
     values["gating.noise.largest"] = fmt(float(noise.noise.max())) if len(noise) else "not run"
+    width = block["width"]
+    for key in ("m", "d", "min_width", "max_width", "target_mse"):
+        values[f"gating.width.{key.replace('_', '-')}"] = fmt(width[key])
+    values["gating.width.outputs"] = ", ".join(map(str, width["outputs"]))
+    values["gating.width.probes"] = search_probes(width["min_width"], width["max_width"])
+    checks = pd.read_csv(tables_dir / "gating_width_checks.csv").set_index("learner")
+    for learner, column in [
+        ("galu", "max_relative_difference_to_relu"),
+        ("relu", "max_relative_distance_to_published"),
+        ("galu", "max_relative_distance_to_published"),
+    ]:
+        key = f"gating.width.{learner}.{column}".replace("_", "-")
+        values[key] = value(checks, learner, column, 2)
     return values

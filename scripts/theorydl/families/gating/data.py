@@ -18,8 +18,8 @@ from theorydl.runtime import numpy_rng
 
 @dataclass(frozen=True)
 class Data:
-    """One seed's points and labels: ``x_train [m, d]``, ``y_train [m]``, and a test split
-    (empty for the memorisation experiment, which has none)."""
+    """One seed's points and labels: ``x_train [m, d]``, ``y_train [m]`` (``[m, d′]`` for the
+    width search), and a test split (empty where the experiment has none)."""
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -63,9 +63,21 @@ def noise_data(seed: int, cfg: GatingConfig) -> Data:
     return Data(x[: cfg.m], y[: cfg.m], x[cfg.m :], y[cfg.m :])
 
 
+def width_data(seed: int, cfg: GatingConfig) -> Data:
+    """The width search's m points X ~ N(0, I_d) with targets Y ~ N(0, I_d′), pure noise: the
+    same for every width the search tries (the stream does not depend on k)."""
+    rng = numpy_rng(seed, f"gating/width/m{cfg.m}-d{cfg.d}-o{cfg.outputs}")
+    x = rng.standard_normal((cfg.m, cfg.d))
+    y = rng.standard_normal((cfg.m, cfg.outputs))
+    if cfg.outputs == 1:  # a scalar output, as the network gives it
+        y = y[:, 0]
+    return Data(x, y, np.zeros((0, cfg.d)), np.zeros((0, *y.shape[1:])))
+
+
 def data(seed: int, cfg: GatingConfig) -> Data:
     """The points and labels of one seed for ``cfg``'s experiment."""
-    return memorise_data(seed, cfg) if cfg.experiment == "memorise" else noise_data(seed, cfg)
+    draw = {"memorise": memorise_data, "noise": noise_data, "width": width_data}
+    return draw[cfg.experiment](seed, cfg)
 
 
 def gate_vectors(seed: int, cfg: GatingConfig) -> np.ndarray:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -146,4 +147,57 @@ def fig4_norms(inputs: Any) -> plt.Figure:
                 textcoords="offset points",
             )
         ax.set(xlabel=label, ylabel="test − train MSE", title=f"gap against {label} (labels: σ_y)")
+    return fig
+
+
+def fig5_width(inputs: Any) -> plt.Figure:
+    """Fig 5: the smallest width whose training MSE on d′ random targets (mean over seeds) falls
+    below the target, against d′, for ReLU and GaLU (filled), beside the published widths
+    (hollow, the authors' m and d); right, every width each search tried and the mean training
+    MSE it reached, with the target."""
+    summary = pd.read_csv(inputs.summary)
+    probes = pd.read_csv(inputs.probes)
+    target = float(summary.target_mse.iloc[0])
+    colors = {"relu": PAPER_COLORS["red"], "galu": PAPER_COLORS["blue"]}
+    labels = {"relu": "ReLU", "galu": "GaLU"}
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.8), layout="constrained")
+    for learner, rows in summary.groupby("learner", sort=False):
+        color = colors[learner]
+        left.plot(rows.outputs, rows.minimal_width, "-o", color=color, label=labels[learner])
+        published = rows[rows.published.notna()]
+        if len(published):
+            left.plot(
+                published.outputs,
+                published.published,
+                "--o",
+                color=color,
+                markerfacecolor="none",
+                linewidth=0.8,
+                label=f"{labels[learner]}, published (m = 1024, d = 32)",
+            )
+    m, d = int(summary.m.iloc[0]), int(summary.d.iloc[0])
+    left.set(xlabel="output dimension d′", ylabel="minimal width k")
+    left.set_title(f"Minimal width, m = {m}, d = {d}", fontsize="medium")
+    left.legend(fontsize="x-small")
+    means = probes.drop_duplicates(["learner", "outputs", "probe"])
+    styles = ["-", "--", ":", "-."]
+    for i, outputs in enumerate(sorted(means.outputs.unique())):
+        for learner, rows in means[means.outputs == outputs].groupby("learner", sort=False):
+            rows = rows.sort_values("k")
+            right.plot(
+                rows.k,
+                rows.mean_train_mse,
+                marker="o",
+                markersize=3,
+                linestyle=styles[i % len(styles)],
+                color=colors[learner],
+                label=f"{labels[learner]}, d′ = {outputs}",
+            )
+    right.axhline(target, color="0.4", linewidth=0.8, linestyle="--", label=f"target {target:g}")
+    right.set(xscale="log", xlabel="width k tried", ylabel="training MSE, mean over seeds")
+    right.xaxis.set_major_formatter(mticker.ScalarFormatter())
+    right.xaxis.set_minor_formatter(mticker.NullFormatter())
+    seeds = probes.seed.nunique()
+    right.set_title(f"Every width the searches tried ({seeds} seeds each)", fontsize="medium")
+    right.legend(fontsize="xx-small", ncols=2)
     return fig

@@ -4,27 +4,33 @@
     ReLU:  h_i(x) = ⟨w_i, x⟩ · 1[⟨w_i, x⟩ > 0]
     GaLU:  h_i(x) = ⟨w_i, x⟩ · 1[⟨f_i, x⟩ > 0]
 
-One hidden layer of k units, no biases, a linear readout to a scalar, trained by Adam on
-mini-batches drawn without replacement and reshuffled every pass over the m training points, as
-in the authors' code. Every seed of a variant trains at once (a leading seed axis); the points,
-labels and gates come from ``data.py``, shared with the exact solutions of ``theory.py``.
+One hidden layer of k units and a linear readout (no biases and a scalar output, except in the
+width search: biases in both layers, d′ outputs), trained by Adam on mini-batches drawn without
+replacement and reshuffled every pass over the m training points, as in the authors' code.
+Every seed of a variant trains at once (a leading seed axis); the points, labels and gates come
+from ``data.py``, shared with the exact solutions of ``theory.py``.
+
+The width search (Fig 5) trains one such network per width it tries (:func:`search_width`).
 """
 
 from __future__ import annotations
 
 import math
+import shutil
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import tensorflow as tf
 
-from theorydl import engine
+from theorydl import engine, runs
 from theorydl.families.gating.data import data, gate_vectors
-from theorydl.families.gating.spec import Config, GatingConfig
+from theorydl.families.gating.spec import Config, GatingConfig, width_search
 from theorydl.runtime import stream_key
 
-__all__ = ["Config", "GatingConfig", "GatingEnsemble", "run"]
+__all__ = ["Config", "GatingConfig", "GatingEnsemble", "run", "search_width"]
 
 
 def _xavier_normal(seeds: Sequence[int], name: str, shape: list[int], gain: float) -> tf.Tensor:
@@ -32,6 +38,17 @@ def _xavier_normal(seeds: Sequence[int], name: str, shape: list[int], gain: floa
     return tf.stack(
         [tf.random.stateless_normal(shape, seed=stream_key(s, name), stddev=std) for s in seeds]
     )
+
+
+def _torch_bias(seeds: Sequence[int], name: str, fan_in: int, size: int) -> tf.Tensor:
+    """PyTorch's default bias of a linear layer, U(−1/√fan_in, 1/√fan_in): the authors' code
+    leaves biases at it."""
+    bound = 1.0 / math.sqrt(fan_in)
+    draw = [
+        tf.random.stateless_uniform([size], stream_key(s, name), minval=-bound, maxval=bound)
+        for s in seeds
+    ]
+    return tf.stack(draw)
 
 
 def step_gate(z: tf.Tensor) -> tf.Tensor:
@@ -63,7 +80,8 @@ def epoch_batch(key: tf.Tensor, step: tf.Tensor, m: int, batch: int) -> tf.Tenso
 
 
 class GatingEnsemble(tf.Module):
-    """A one-hidden-layer ReLU or GaLU network for several seeds at once."""
+    """A one-hidden-layer ReLU or GaLU network for several seeds at once; with ``cfg.bias``,
+    biases in both layers (none in the gates, as in the authors' code)."""
 
     def __init__(self, cfg: GatingConfig, seeds: Sequence[int]):
         super().__init__(name="gating")
@@ -87,19 +105,33 @@ class GatingEnsemble(tf.Module):
         self.w = tf.Variable(
             _xavier_normal(self.seeds, "gating/init/w", [cfg.d, cfg.k], math.sqrt(2.0)), name="w"
         )
-        self.u = tf.Variable(_xavier_normal(self.seeds, "gating/init/u", [cfg.k, 1], 1.0), name="u")
+        u = _xavier_normal(self.seeds, "gating/init/u", [cfg.k, cfg.outputs], 1.0)
+        self.u = tf.Variable(u, name="u")  # [S, k, d′]
+        if cfg.bias:
+            self.b = tf.Variable(_torch_bias(self.seeds, "gating/init/b", cfg.d, cfg.k), name="b")
+            c = _torch_bias(self.seeds, "gating/init/c", cfg.k, cfg.outputs)
+            self.c = tf.Variable(c, name="c")
 
     def outputs(self, x: tf.Tensor) -> tf.Tensor:
-        """Network output ``[S, n]`` for points ``[S, n, d]``."""
+        """Network output for points ``[S, n, d]``: ``[S, n]`` for a scalar output, else
+        ``[S, n, d′]``."""
         linear = tf.matmul(x, self.w)
+        if self.cfg.bias:
+            linear += self.b[:, None, :]
         selector = linear if self.cfg.learner == "relu" else tf.matmul(x, self.f)
         hidden = linear * step_gate(selector)
-        return tf.squeeze(tf.matmul(hidden, self.u), axis=-1)
+        out = tf.matmul(hidden, self.u)
+        if self.cfg.bias:
+            out += self.c[:, None, :]
+        return tf.squeeze(out, axis=-1) if self.cfg.outputs == 1 else out
 
     def losses(self, out: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
-        """Per-point loss: squared error, or hinge for classification."""
+        """Per-point loss: squared error (its mean over the d′ outputs: PyTorch's MSELoss over a
+        batch), or hinge for classification."""
         if self.cfg.experiment == "noise" and self.cfg.task == "classification":
             return tf.nn.relu(1.0 - y * out)
+        if self.cfg.outputs > 1:
+            return tf.reduce_mean(tf.square(out - y), axis=-1)
         return tf.square(out - y)
 
     def batch_index(self, step: tf.Tensor) -> tf.Tensor:
@@ -141,11 +173,122 @@ class GatingEnsemble(tf.Module):
         return metrics
 
     def final_arrays(self) -> dict[str, np.ndarray]:
-        return {"w": self.w.numpy(), "u": self.u.numpy()[..., 0], "f": self.f.numpy()}
+        u = self.u.numpy()
+        arrays = {"w": self.w.numpy(), "u": u[..., 0] if self.cfg.outputs == 1 else u}
+        if self.cfg.bias:
+            arrays.update(b=self.b.numpy(), c=self.c.numpy())
+        return {**arrays, "f": self.f.numpy()}
 
 
-def run(cfg: GatingConfig, seeds: Sequence[int], ctx: engine.RunContext) -> None:
-    """Train every seed of one variant as one ensemble and write their run directories."""
+def train_network(cfg: GatingConfig, seeds: Sequence[int], ctx: engine.RunContext) -> None:
+    """Train every seed of one network as one ensemble and write their run directories."""
     task = GatingEnsemble(cfg, seeds)
     optimizer = engine.Adam(task.trainable_variables, cfg.learning_rate)
     engine.train(task, optimizer, engine.Schedule(cfg.steps, cfg.eval_every), ctx, asdict(cfg))
+
+
+def run(cfg: GatingConfig, seeds: Sequence[int], ctx: engine.RunContext) -> None:
+    """Train one variant, every seed at once: a network, or a width search's networks."""
+    if cfg.experiment == "width":
+        search_width(cfg, seeds, ctx)
+    else:
+        train_network(cfg, seeds, ctx)
+
+
+# --------------------------------------------------------------------------------------------
+# Fig 5: the smallest width that fits d′ random targets.
+
+
+def _finished_probe(directory: Path, name: str, seed: int, cfg: GatingConfig) -> runs.Run | None:
+    """A probe's run of ``seed`` if it is complete and was trained with ``cfg``."""
+    try:
+        return runs.read_run(directory, "gating", name, seed, asdict(cfg))
+    except runs.CorruptRunError:
+        return None
+
+
+def search_width(cfg: GatingConfig, seeds: Sequence[int], ctx: engine.RunContext) -> None:
+    """The authors' binary search (``spec.width_search``) for the smallest width whose training
+    MSE, averaged over the seeds, falls below ``cfg.target_mse``; then one run per seed that
+    holds every probe.
+
+    Each probe trains every seed at one width through the engine, into run directories of its
+    own under the job's checkpoint folder. A finished probe is kept there, so a search stopped
+    midway resumes at its first unfinished probe (and that probe at its last checkpoint).
+    """
+    folder = ctx.checkpoint_dir / "probes"
+    probes: dict[int, list[runs.Run]] = {}
+
+    def loss_at(k: int) -> float:
+        probe_cfg, name = replace(cfg, k=k), f"{ctx.variant}-k{k}"
+        dirs = {seed: folder / name / f"seed{seed}" for seed in seeds}
+        found = [_finished_probe(dirs[s], name, s, probe_cfg) for s in seeds]
+        if any(run is None for run in found):
+            probe_ctx = replace(
+                ctx, variant=name, out_dirs=dirs, checkpoint_dir=folder / name / "checkpoint"
+            )
+            train_network(probe_cfg, seeds, probe_ctx)
+            found = [runs.read_run(dirs[s], "gating", name, s, asdict(probe_cfg)) for s in seeds]
+        probes[k] = found
+        # A diverged seed has fitted nothing: it counts as an infinite loss.
+        finals = [_final_train_mse(run) for run in found]
+        return float(np.mean(np.where(np.isfinite(finals), finals, np.inf)))
+
+    tried = width_search(cfg.min_width, cfg.max_width, cfg.target_mse, loss_at)
+    for index, seed in enumerate(seeds):
+        _write_search_run(cfg, seed, ctx, tried, [probes[k][index] for k, _ in tried])
+    shutil.rmtree(ctx.checkpoint_dir, ignore_errors=True)
+
+
+def _final_train_mse(run: runs.Run) -> float:
+    curve = run.curve("test", "train_loss")
+    return float(curve.iloc[-1]) if len(curve) else math.nan
+
+
+def _write_search_run(
+    cfg: GatingConfig,
+    seed: int,
+    ctx: engine.RunContext,
+    tried: list[tuple[int, float]],
+    probe_runs: list[runs.Run],
+) -> None:
+    """One seed's run of a width search: every probe's metrics (metric ``<name>@k<k>``), the
+    widths tried with this seed's final training MSE and the seeds' mean at each, and a meta.json
+    that adds up the probes' training."""
+    widths = [k for k, _ in tried]
+    metrics = pd.concat(
+        [
+            run.metrics.assign(metric=run.metrics.metric + f"@k{k}")
+            for k, run in zip(widths, probe_runs, strict=True)
+        ],
+        ignore_index=True,
+    )
+    diverged = [k for k, run in zip(widths, probe_runs, strict=True) if run.diverged]
+    meta = {
+        **probe_runs[0].meta,  # provenance, seeds, the job's scale and name: the same for all
+        "variant": ctx.variant,
+        "hparams": asdict(cfg),
+        # A seed diverged in some probe: its NaNs are in the metrics, the run says so.
+        "status": "diverged" if diverged else "ok",
+        "diverged_at_step": None,
+        "steps_completed": cfg.steps,
+        "wall_time_s": round(sum(run.meta["wall_time_s"] for run in probe_runs), 3),
+        "resumed_from_steps": [s for run in probe_runs for s in run.meta["resumed_from_steps"]],
+        "gpu_usage": None,  # per probe, in the probes below
+        "probes": [
+            {
+                "k": k,
+                "mean_train_mse": loss,
+                "diverged": k in diverged,
+                "wall_time_s": run.meta["wall_time_s"],
+                "gpu_usage": run.meta["gpu_usage"],
+            }
+            for (k, loss), run in zip(tried, probe_runs, strict=True)
+        ],
+    }
+    arrays = {
+        "widths": np.array(widths),
+        "train_mse": np.array([_final_train_mse(run) for run in probe_runs]),
+        "mean_train_mse": np.array([loss for _, loss in tried]),
+    }
+    runs.write_run(ctx.out_dirs[seed], metrics, meta, arrays)

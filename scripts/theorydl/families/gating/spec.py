@@ -2,12 +2,14 @@
 workflow reads when it parses, with no TensorFlow: the hyperparameters, the variants and their
 training jobs, the config checks, the tables.
 
-Two experiments so far, both with one hidden layer of width k, no biases and a scalar output:
+Three experiments, each with one hidden layer of width k:
 
 - ``memorise`` (the authors' Fig 2): m points X ~ N(0, I_d) with labels y ~ N(0, 1), pure noise;
-  the training MSE against kd/m;
+  the training MSE against kd/m (no biases, a scalar output);
 - ``noise`` (Figs 3 and 4): a mixture of clusters with noisy labels (regression or
-  classification), train against test.
+  classification), train against test (no biases, a scalar output);
+- ``width`` (Fig 5): the smallest k whose training MSE on d′ random targets falls below a
+  threshold, found by the authors' binary search over k (biases, d′ outputs).
 
 Each trains a ReLU and a GaLU network (random gates, never trained) by Adam; the exact GaLU
 solution and hill climbing over its gates are computed without training (``theory.py``).
@@ -15,11 +17,13 @@ solution and hill climbing over its gates are computed without training (``theor
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 FAMILY = "gating"
-EXPERIMENTS = ("memorise", "noise")
+EXPERIMENTS = ("memorise", "noise", "width")
 LEARNERS = ("relu", "galu")  # trained by Adam; the exact GaLU solution is theory.py's
 TASKS = ("regression", "classification")
 
@@ -33,16 +37,21 @@ def _allowed(name: str, value: Any, options: tuple[str, ...]) -> None:
 class GatingConfig:
     """Hyperparameters of one variant; the defaults are the authors' (ICLR 2019 code)."""
 
-    experiment: str = "memorise"  # memorise | noise
+    experiment: str = "memorise"  # memorise | noise | width
     learner: str = "relu"  # relu: ReLU(⟨w, x⟩); galu: ⟨w, x⟩·1[⟨f, x⟩ > 0], f fixed at random
     m: int = 256  # training points
     d: int = 8  # input dimension
-    k: int = 8  # hidden units
+    k: int = 8  # hidden units (width: the search sets it, probe by probe)
+    outputs: int = 1  # d′, the output dimension (width: targets Y ~ N(0, I_d′))
+    bias: bool = False  # biases in both layers (the authors' width search has them)
     task: str = "regression"  # noise: regression (MSE) or classification (hinge, ±1 labels)
     noise: float = 0.0  # noise: σ_y; regression adds σ_y·N(0, 1), classification flips w.p. σ_y/2
     clusters: int = 30  # noise: mixture components, centres ~ N(0, I_d)
     spread: float = 0.1  # noise: x = centre + spread·N(0, I_d)
     test_points: int = 9_000  # noise: held-out points (the authors' 10·m − m)
+    min_width: int = 1  # width: the binary search's range of k
+    max_width: int = 512
+    target_mse: float = 0.3  # width: k fits when the mean training MSE over seeds is below it
     learning_rate: float = 1e-3  # Adam, PyTorch's defaults otherwise
     batch_size: int = 128  # mini-batches without replacement, reshuffled every pass
     steps: int = 100_000
@@ -59,6 +68,11 @@ class GatingConfig:
         if self.experiment == "noise" and self.task == "classification" and self.noise > 1:
             raise ValueError(
                 f"classification flips with p = σ_y/2 ≤ 0.5: σ_y ≤ 1, got {self.noise}"
+            )
+        if not 1 <= self.min_width <= self.max_width:
+            raise ValueError(
+                f"width search range must satisfy 1 ≤ min_width ≤ max_width, got "
+                f"[{self.min_width}, {self.max_width}]"
             )
         if self.noise < 0:
             raise ValueError(f"noise (σ_y) must be ≥ 0, got {self.noise}")
@@ -101,6 +115,60 @@ def noise_setting(block: dict[str, Any]) -> dict[str, Any]:
     return {key: setting[key] for key in keys}
 
 
+def width_name(learner: str, outputs: int) -> str:
+    """e.g. ``width-galu-o8``: the search for the minimal width of one learner and d′."""
+    return f"width-{learner}-o{outputs}"
+
+
+def width_setting(block: dict[str, Any]) -> dict[str, Any]:
+    """The width search's fixed sizes and range, as hyperparameters."""
+    setting = block["width"]
+    return {key: setting[key] for key in ("m", "d", "min_width", "max_width", "target_mse")}
+
+
+def search_probes(min_width: int, max_width: int) -> int:
+    """How many widths the authors' search tries at most: ⌊log2(max − min + 1)⌋ + 2."""
+    return int(math.log2(max_width - min_width + 1)) + 2
+
+
+def width_search(
+    min_width: int, max_width: int, target: float, loss_at: Callable[[int], float]
+) -> list[tuple[int, float]]:
+    """The authors' binary search (``minimal_k.py``): the (k, loss) of every width it tried, in
+    order. It tries the middle of [lo, hi], moves lo up to a k whose loss is above ``target`` and
+    hi down to one below it, steps to k + 1 when the middle was tried already, and stops after
+    :func:`search_probes` tries or when k + 1 was tried too."""
+    lo, hi = min_width, max_width
+    tried: list[tuple[int, float]] = []
+    for _ in range(search_probes(min_width, max_width)):
+        k = (lo + hi) // 2
+        if any(k == done for done, _ in tried):
+            k += 1
+            if any(k == done for done, _ in tried):
+                break
+        loss = loss_at(k)
+        tried.append((k, loss))
+        if loss > target:
+            lo = k
+        if loss < target:
+            hi = k
+    return tried
+
+
+def minimal_width(tried: list[tuple[int, float]], target: float) -> float:
+    """The smallest width tried whose loss is below ``target`` (the authors' reading of a
+    search); NaN when none is."""
+    fitting = [k for k, loss in tried if loss < target]
+    return float(min(fitting)) if fitting else math.nan
+
+
+def trainings(hparams: dict[str, Any]) -> int:
+    """How many networks a variant trains: a width search's probes (at most), else one."""
+    if hparams.get("experiment") != "width":
+        return 1
+    return search_probes(hparams["min_width"], hparams["max_width"])
+
+
 def variants(block: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Every trained setting: variant name → its axis values."""
     named: dict[str, dict[str, Any]] = {}
@@ -118,31 +186,50 @@ def variants(block: dict[str, Any]) -> dict[str, dict[str, Any]]:
                     "noise": float(noise),
                     **noise_setting(block),
                 }
+    for learner in block["width"]["learners"]:
+        for outputs in block["width"]["outputs"]:
+            named[width_name(learner, outputs)] = {
+                "experiment": "width",
+                "learner": learner,
+                "outputs": outputs,
+                "bias": True,
+                **width_setting(block),
+            }
     return named
 
 
 def jobs(block: dict[str, Any]) -> dict[str, list[str]]:
     """Training jobs: the cells of one learner and one m (memorise), or the noise levels of one
-    task and learner (noise), in one process: TensorFlow starts once for many small variants."""
+    task and learner (noise), in one process: TensorFlow starts once for many small variants.
+    Each width search is a job of its own: its probes are sequential, the searches are not."""
     grouped: dict[str, list[str]] = {}
     for name, axis in variants(block).items():
         if axis["experiment"] == "memorise":
             job = f"memorise_{axis['learner']}_m{axis['m']}"
-        else:
+        elif axis["experiment"] == "noise":
             job = f"noise_{axis['task']}_{axis['learner']}"
+        else:
+            job = f"width_{axis['learner']}_o{axis['outputs']}"
         grouped.setdefault(job, []).append(name)
     return grouped
 
 
 def check_config(block: dict[str, Any], resolved: dict[str, dict[str, Any]]) -> list[str]:
-    """Problems the schema cannot see: an empty memorisation grid."""
+    """Problems the schema cannot see: an empty memorisation grid, an empty width range."""
+    problems = []
     if not memorise_cells(block):
         grid = block["memorise"]
-        return [
+        problems.append(
             f"config key 'gating.memorise': no cell with k·d ≤ m (ms {grid['ms']}, dims "
             f"{grid['dims']}, widths {grid['widths']}). Allowed: grids with at least one such cell"
-        ]
-    return []
+        )
+    width = block["width"]
+    if width["min_width"] > width["max_width"]:
+        problems.append(
+            f"config key 'gating.width': min_width {width['min_width']} exceeds max_width "
+            f"{width['max_width']}. Allowed: min_width ≤ max_width"
+        )
+    return problems
 
 
 REPORT_CATEGORY = "GaLU networks (2019)"  # the group of its tables and figures in --report
@@ -229,5 +316,40 @@ TABLES: dict[str, list[str]] = {
         "log2_gap_at_1",
         "log2_sum_w2_at_1",
     ],
+    "gating_width_probes": [
+        "learner",
+        "outputs",
+        "m",
+        "d",
+        "seed",
+        "steps",
+        "probe",
+        "k",
+        "train_mse",
+        "mean_train_mse",
+    ],
+    "gating_width": [
+        "learner",
+        "outputs",
+        "m",
+        "d",
+        "repeats",
+        "steps",
+        "probes",
+        "widths_tried",
+        "target_mse",
+        "minimal_width",
+        "published",
+    ],
+    "gating_width_checks": [
+        "learner",
+        "m",
+        "d",
+        "repeats",
+        "steps",
+        "outputs",
+        "max_relative_difference_to_relu",
+        "max_relative_distance_to_published",
+    ],
 }
-CSV_ONLY = ("gating_memorise_runs", "gating_noise_runs")
+CSV_ONLY = ("gating_memorise_runs", "gating_noise_runs", "gating_width_probes")
