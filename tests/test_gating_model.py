@@ -4,6 +4,7 @@ squares, hill climbing (never worse, equal to a fresh solve), and the shared dra
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from theorydl.families.gating import data, spec, theory
@@ -90,8 +91,8 @@ def test_the_ensembles_cached_batches_are_epoch_batch(gating, tf):
     cfg = cell(m=40, batch_size=16)
     task = gating.GatingEnsemble(cfg, [0, 3])
     for step in [0, 1, 2, 3, 7, 2, 0, 11]:  # new passes, straddling batches, and going back
-        cached = task.batch_index(tf.constant(step, tf.int64)).numpy()
-        for i, key in enumerate(task.batch_keys):
+        cached = task.batches(tf.constant(step, tf.int64)).numpy()
+        for i, key in enumerate(task.batches.keys):
             expected = gating.epoch_batch(key, tf.constant(step, tf.int64), 40, 16).numpy()
             assert np.array_equal(cached[i], expected), (step, i)
 
@@ -255,3 +256,119 @@ def test_a_stopped_width_search_resumes_at_its_first_unfinished_probe(gating, tf
     assert [p["k"] for p in run.meta["probes"]] == widths
     assert set(run.metrics.metric) >= {f"train_loss@k{k}" for k in widths}
     assert not (tmp_path / "checkpoints").joinpath("width-relu-o2").exists()
+
+
+# --------------------------------------------------------------------------------------------
+# Fig 1: real images.
+
+
+def test_pca_whitening_gives_the_identity_covariance_on_the_images_it_was_fitted_on():
+    rng = np.random.default_rng(4)
+    mixing = rng.standard_normal((30, 30)) * np.linspace(3, 0.01, 30)  # unequal variances
+    x = rng.standard_normal((2000, 30)) @ mixing.T + 5.0
+    mean, projection = data.pca_whitening(x, 8)
+    white = (x - mean) @ projection
+    assert projection.shape == (30, 8)
+    assert np.allclose(white.mean(axis=0), 0, atol=1e-10)
+    assert np.allclose(np.cov(white, rowvar=False, bias=True), np.eye(8), atol=1e-10)
+    # The top components: no direction kept has less variance than one left out.
+    kept = np.linalg.norm(projection, axis=0) ** -2  # each component's variance
+    assert np.all(np.diff(kept) <= 1e-9)
+    with pytest.raises(ValueError, match="lower pca_dims"):
+        data.pca_whitening(x[:, :3] @ np.ones((3, 10)), 5)  # rank 1: no 5 directions
+
+
+def test_the_validation_part_is_stratified_and_the_same_draw_every_time():
+    labels = np.repeat(np.arange(10), [100, 120, 80, 90, 110, 100, 95, 105, 100, 100])
+    held = data.validation_part(labels, 0.1, "mnist")
+    for c in range(10):
+        assert held[labels == c].sum() == round(0.1 * (labels == c).sum())
+    assert np.array_equal(held, data.validation_part(labels, 0.1, "mnist"))
+    assert not np.array_equal(held, data.validation_part(labels, 0.1, "fashion_mnist"))
+
+
+def image_cfg(**changes):
+    base = {"experiment": "images", "dataset": "mnist", "k": 6, "pca_dims": 8, "batch_size": 16}
+    return spec.GatingConfig(**{**base, **changes})
+
+
+def fake_images(n=120, dims=8):
+    rng = np.random.default_rng(0)
+
+    def part(count):
+        x = rng.standard_normal((count, dims)).astype(np.float32)
+        return x, rng.integers(0, 10, count)
+
+    return data.Whitened(*part(n), *part(30), *part(40))
+
+
+def test_galu0_gates_read_the_input_at_the_authors_scale_and_are_never_trained(gating, tf):
+    cfg = image_cfg(learner="galu0", alpha=0.5, layers=2)
+    task = gating.ImageEnsemble(cfg, [0, 1], fake_images())
+    assert {v.name for v in task.trainable_variables} == {
+        "w0:0",
+        "w1:0",
+        "b0:0",
+        "b1:0",
+        "u:0",
+        "c:0",
+    }
+    f = task.f.numpy()
+    assert f.shape == (2, 2, 8, 6)  # seeds, layers, input dimension, width
+    # N(0, 1)/(α·d): with whitened inputs a gate's pre-activation has sd 1/(α√d).
+    assert abs(f.std() * 0.5 * 8 - 1) < 0.15
+    unit = data.image_gate_vectors(0, dataclasses.replace(cfg, alpha=2.0))
+    assert np.allclose(unit * 2.0, f[0] * 0.5)  # α scales the same directions
+    with tf.GradientTape() as tape:
+        tape.watch(task.f)
+        loss = tf.reduce_sum(task.train_loss(tf.constant(0, tf.int64)))
+    assert tape.gradient(loss, task.f) is not None  # sigmoid gates pass a gradient, but...
+    assert not task.f.trainable  # ...nothing applies it: the optimizer sees w, b, u, c alone
+
+
+def test_the_image_networks_differ_only_in_their_activation(gating, tf):
+    images = fake_images()
+    x = tf.constant(images.x_test)[None]
+    nets = {
+        learner: gating.ImageEnsemble(image_cfg(learner=learner), [3], images)
+        for learner in ("relu", "galu0", "linear")
+    }
+    assert np.array_equal(nets["relu"].w[0].numpy(), nets["linear"].w[0].numpy())
+    linear = nets["linear"]
+    hidden = x
+    for layer in range(2):
+        hidden = tf.matmul(hidden, linear.w[layer]) + linear.b[layer][:, None, :]
+    expected = tf.matmul(hidden, linear.u) + linear.c[:, None, :]
+    assert np.allclose(linear.logits(x).numpy(), expected.numpy(), atol=1e-5)
+    metrics = nets["relu"].evaluate(tf.constant(0, tf.int64))
+    assert set(metrics) == {
+        f"{s}_{m}" for s in ("train", "validation", "test") for m in ("error", "loss")
+    }
+    assert metrics["test_error"].shape == (1,)
+
+
+def test_the_paper_selects_on_test_and_the_honest_selection_on_validation():
+    from theorydl.families.gating import analysis
+
+    rows = []
+    for rate, validation, test in [(1e-3, 0.10, 0.30), (1e-4, 0.20, 0.05)]:
+        for seed in (0, 1):
+            rows.append(
+                {
+                    "dataset": "fashion_mnist",
+                    "learner": "relu",
+                    "k": 48,
+                    "learning_rate": rate,
+                    "alpha": np.nan,
+                    "seed": seed,
+                    "steps": 100,
+                    "train_error": 0.0,
+                    "validation_error": validation,
+                    "test_error": test + 0.01 * seed,
+                }
+            )
+    chosen = analysis.images_summary(pd.DataFrame(rows)).set_index("selection")
+    assert chosen.loc["test", "learning_rate"] == 1e-4
+    assert chosen.loc["validation", "learning_rate"] == 1e-3
+    assert np.isclose(chosen.loc["validation", "test_error_mean"], 0.305)
+    assert chosen.loc["test", "published"] == pytest.approx(0.129)  # 12.9 % at k = 48

@@ -24,13 +24,23 @@ def test_every_variant_has_its_runs_and_every_job_its_benchmark(smoke_run):
         for s in NOISES
     ]
     variants += ["width-relu-o2", "width-galu-o2"]
+    variants += [
+        "images-mnist-relu-k4-lr0.001",
+        "images-mnist-galu0-k4-lr0.001-a1",
+        "images-mnist-linear-k4-lr0.001",
+    ]
     assert sorted(p.name for p in (results / "runs" / "gating").iterdir()) == sorted(variants)
     for variant in variants:
+        # Fig 1 trains the first `repeats` seeds (1 at smoke), the others every seed.
+        seeds = [0] if variant.startswith("images") else [0, 1]
+        found = sorted(p.name for p in (results / "runs" / "gating" / variant).iterdir())
+        assert found == [f"seed{s}" for s in seeds]
         meta = json.loads(
-            (results / "runs" / "gating" / variant / "seed1" / "meta.json").read_text()
+            (results / "runs" / "gating" / variant / f"seed{seeds[-1]}" / "meta.json").read_text()
         )
-        assert meta["hparams"]["steps"] == 200 and meta["ensemble_seeds"] == [0, 1]
+        assert meta["hparams"]["steps"] == 200 and meta["ensemble_seeds"] == seeds
     jobs = ("memorise_relu_m64", "noise_classification_galu", "width_galu_o2")
+    jobs += ("images_mnist_galu0_k4",)
     for job in (*jobs, "exact_memorise", "exact_noise"):
         name = job if job.startswith("exact") else f"train_{job}"
         assert (results / "benchmarks" / "gating" / f"{name}.tsv").exists()
@@ -86,13 +96,38 @@ def test_the_width_searches_are_tabled_probe_by_probe(smoke_run):
         assert row.widths_tried == " ".join(map(str, mine.k))
 
 
+def test_the_images_are_whitened_on_the_training_part_and_selected_both_ways(smoke_run):
+    from theorydl.families.gating import data, spec
+
+    cfg = spec.GatingConfig(experiment="images", dataset="mnist", pca_dims=8)
+    images = data.whitened_images(cfg, smoke_run / "results" / "smoke" / "datasets")
+    assert images.x_train.shape[1] == 8
+    assert len(images.y_train) + len(images.y_validation) == 8000  # the subset's training split
+    assert abs(len(images.y_validation) - 800) <= 10  # 10 %, rounded class by class
+    cov = np.cov(images.x_train.astype(np.float64), rowvar=False, bias=True)
+    assert np.allclose(cov, np.eye(8), atol=1e-4)
+    assert np.abs(images.x_test.mean(axis=0)).max() < 0.2  # the same transform, not refitted
+    tables = smoke_run / "results" / "smoke" / "tables"
+    chosen = pd.read_csv(tables / "gating_images.csv")
+    assert set(zip(chosen.learner, chosen.selection, strict=True)) == {
+        (learner, selection)
+        for learner in ("relu", "galu0", "linear")
+        for selection in ("test", "validation")
+    }
+    runs = pd.read_csv(tables / "gating_images_runs.csv")
+    assert len(runs) == 3 and (runs.seed == 0).all()
+    for _, row in chosen.iterrows():
+        mine = runs[runs.learner == row.learner]
+        assert np.isclose(row.test_error_mean, mine.test_error.mean())
+
+
 def test_figures_are_drawn_and_name_their_function(smoke_run):
-    figures = ["fig2_memorise", "fig3_noise", "fig4_norms", "fig5_width"]
+    figures = ["fig1_images", "fig2_memorise", "fig3_noise", "fig4_norms", "fig5_width"]
     assert_figures_drawn(smoke_run, "gating", figures)
 
 
 def test_every_gating_claim_says_it_is_not_judged_at_smoke_scale(smoke_run, repo):
-    assert_not_judged_at_smoke(smoke_run, repo, "gating", 23)
+    assert_not_judged_at_smoke(smoke_run, repo, "gating", 29)
 
 
 def test_report_has_the_gating_section(smoke_run):

@@ -74,3 +74,4 @@ figure_rule(
     "fig5_width",
     inputs=dict(summary=f"{TABLES}/gating_width.csv", probes=f"{TABLES}/gating_width_probes.csv"),
 )
+figure_rule("gating", "fig1_images", inputs=dict(summary=f"{TABLES}/gating_images.csv"))

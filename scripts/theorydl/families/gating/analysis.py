@@ -18,7 +18,7 @@ from theorydl import runs
 from theorydl.families.gating.spec import TABLES, minimal_width, search_probes
 from theorydl.tables import fmt, write_table
 
-LEARNERS = ["exact", "hill_climbing", "galu", "relu"]  # the order of every table
+LEARNERS = ["exact", "hill_climbing", "galu", "galu0", "relu", "linear"]  # every table's order
 LINE_RATIOS = (0.25, 0.5, 0.75)  # where the claims compare the learners with 1 − kd/m
 FIT_NOISE = 0.5  # the label-noise claims on fitting and on ReLU vs GaLU hold from this σ_y on
 
@@ -31,12 +31,28 @@ def _last(run: runs.Run, metric: str) -> float:
 def load_runs(
     run_dirs: list[Path], variants: Mapping[str, Mapping[str, Any]]
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """One row per trained run and seed: (memorisation runs, label-noise runs), and one row per
-    width search, seed and width tried."""
-    memorise, noise, width = [], [], []
+    """One row per trained run and seed: (memorisation runs, label-noise runs, image runs), and
+    one row per width search, seed and width tried."""
+    memorise, noise, width, images = [], [], [], []
     for run, _variant, seed, hp in runs.read_runs(run_dirs, "gating", variants):
         steps = int(run.meta["steps_completed"])
-        if hp["experiment"] == "width":
+        if hp["experiment"] == "images":
+            images.append(
+                {
+                    "dataset": hp["dataset"],
+                    "learner": hp["learner"],
+                    "k": hp["k"],
+                    "learning_rate": hp["learning_rate"],
+                    "alpha": hp["alpha"] if hp["learner"] == "galu0" else np.nan,
+                    "seed": seed,
+                    "steps": steps,
+                    **{
+                        f"{split}_error": _last(run, f"{split}_error")
+                        for split in ("train", "validation", "test")
+                    },
+                }
+            )
+        elif hp["experiment"] == "width":
             arrays = run.arrays()
             for probe, (k, mse, mean) in enumerate(
                 zip(arrays["widths"], arrays["train_mse"], arrays["mean_train_mse"], strict=True)
@@ -81,8 +97,12 @@ def load_runs(
                     "test_error": _last(run, "test_error"),
                 }
             )
-    width_columns = TABLES["gating_width_probes"]
-    return pd.DataFrame(memorise), pd.DataFrame(noise), pd.DataFrame(width, columns=width_columns)
+    return (
+        pd.DataFrame(memorise),
+        pd.DataFrame(noise),
+        pd.DataFrame(width, columns=TABLES["gating_width_probes"]),
+        pd.DataFrame(images, columns=TABLES["gating_images_runs"]),
+    )
 
 
 def _ordered(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -263,6 +283,139 @@ def noise_checks(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------
+# Real images (Fig 1).
+
+# The authors' test errors (full MNIST and Fashion-MNIST, 100 000 steps, 4 repeats, (lr, α)
+# selected on the test split), per dataset and learner, at k = 16, 32, 48, 64, 80, 96.
+PUBLISHED_IMAGES = {
+    ("mnist", "relu"): [4.08, 3.53, 3.24, 2.67, 2.38, 2.18],
+    ("mnist", "galu0"): [5.67, 4.21, 3.51, 3.22, 3.08, 2.81],
+    ("mnist", "linear"): [8.28, 8.30, 8.30, 8.32, 8.34, 8.34],
+    ("fashion_mnist", "relu"): [13.9, 13.0, 12.9, 12.8, 12.6, 12.7],
+    ("fashion_mnist", "galu0"): [14.9, 13.6, 13.0, 12.8, 12.3, 12.3],
+    ("fashion_mnist", "linear"): [16.8, 16.8, 16.8, 16.8, 16.8, 16.8],
+}
+PUBLISHED_WIDTHS = (16, 32, 48, 64, 80, 96)
+SELECTIONS = ("test", "validation")  # the paper's selection, and the honest one
+NEAR_RELU_FROM = 48  # GaLU0 within a margin of ReLU from this k on (Fashion-MNIST)
+BEAT_LINEAR_FROM = 32  # both nonlinear networks beat Linear from this k on
+
+
+def published_error(dataset: str, learner: str, k: int) -> float:
+    """The authors' test error (a fraction) at this dataset, learner and width; NaN if none."""
+    errors = PUBLISHED_IMAGES.get((dataset, learner))
+    if errors is None or k not in PUBLISHED_WIDTHS:
+        return np.nan
+    return errors[PUBLISHED_WIDTHS.index(k)] / 100
+
+
+def images_summary(per_run: pd.DataFrame) -> pd.DataFrame:
+    """One row per dataset, learner, width and selection: the (lr, α) whose mean error over the
+    seeds is lowest on the selection split (``test``: the authors' choice, which reads the test
+    set; ``validation``: a part of the training split held out), and that setting's errors."""
+    keys = ["dataset", "learner", "k", "learning_rate", "alpha"]
+    means = (
+        per_run.groupby(keys, dropna=False)
+        .agg(
+            repeats=("seed", "nunique"),
+            steps=("steps", "min"),
+            train_error_mean=("train_error", "mean"),
+            validation_error_mean=("validation_error", "mean"),
+            test_error_mean=("test_error", "mean"),
+            test_error_std=("test_error", "std"),
+        )
+        .reset_index()
+    )
+    rows = []
+    for (dataset, learner, k), settings in means.groupby(["dataset", "learner", "k"], sort=False):
+        for selection in SELECTIONS:
+            best = settings.loc[settings[f"{selection}_error_mean"].idxmin()]
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "learner": learner,
+                    "k": k,
+                    "selection": selection,
+                    "settings": len(settings),
+                    "learning_rate": best.learning_rate,
+                    "alpha": best.alpha,
+                    "repeats": int(best.repeats),
+                    "steps": int(best.steps),
+                    "train_error_mean": best.train_error_mean,
+                    "validation_error_mean": best.validation_error_mean,
+                    "test_error_mean": best.test_error_mean,
+                    "test_error_std": best.test_error_std,
+                    "published": published_error(dataset, learner, int(k)),
+                }
+            )
+    table = pd.DataFrame(rows, columns=TABLES["gating_images"])
+    return _ordered(table, ["dataset", "selection", "learner", "k"]).reset_index(drop=True)
+
+
+def _largest(values: pd.Series) -> float:
+    return float(values.max()) if values.notna().any() else np.nan
+
+
+def _smallest(values: pd.Series) -> float:
+    return float(values.min()) if values.notna().any() else np.nan
+
+
+def images_checks(summary: pd.DataFrame) -> pd.DataFrame:
+    """One row per dataset and selection: what the image claims read (errors as fractions)."""
+    rows = []
+    for (dataset, selection), group in summary.groupby(["dataset", "selection"], sort=False):
+        error = group.pivot_table(index="k", columns="learner", values="test_error_mean")
+        for learner in ("relu", "galu0", "linear"):
+            if learner not in error:
+                error[learner] = np.nan
+        best = error[["relu", "galu0"]].max(axis=1)
+        published_linear = [published_error(dataset, "linear", k) for k in error.index]
+        near = error.index >= NEAR_RELU_FROM
+        beat = error.index >= BEAT_LINEAR_FROM
+        rows.append(
+            {
+                "dataset": dataset,
+                "selection": selection,
+                "repeats": int(group.repeats.min()),
+                "steps": int(group.steps.min()),
+                "widths": len(error),
+                "max_galu0_relu_distance_from_48": _largest((error.galu0 - error.relu).abs()[near]),
+                "min_linear_margin_from_32": _smallest((error.linear - best)[beat]),
+                "max_linear_distance_to_published": _largest(
+                    (error.linear - published_linear).abs()
+                ),
+                "max_relu_minus_galu0": _largest(error.relu - error.galu0),
+                "min_linear_minus_galu0": _smallest(error.linear - error.galu0),
+            }
+        )
+    return pd.DataFrame(rows, columns=TABLES["gating_images_checks"])
+
+
+def images_display(summary: pd.DataFrame) -> pd.DataFrame:
+    """The image table for people: errors in %, the chosen setting, the published error."""
+
+    def percent(v: float) -> str:
+        return fmt(100 * v, 3) if np.isfinite(v) else "—"
+
+    return pd.DataFrame(
+        {
+            "dataset": summary.dataset,
+            "selected on": summary.selection,
+            "learner": summary.learner,
+            "k": summary.k,
+            "lr": summary.learning_rate.map(fmt),
+            "α": summary.alpha.map(lambda v: fmt(v) if np.isfinite(v) else "—"),
+            "train %": summary.train_error_mean.map(percent),
+            "test %": [
+                f"{percent(m)} ± {percent(s)}" if np.isfinite(s) else percent(m)
+                for m, s in zip(summary.test_error_mean, summary.test_error_std, strict=True)
+            ],
+            "published %": summary.published.map(percent),
+        }
+    )
+
+
+# --------------------------------------------------------------------------------------------
 # Minimal width (Fig 5).
 
 # The authors' minimal widths (m = 1024, d = 32, 100 000 steps, 8 repeats), per learner and d′.
@@ -358,7 +511,7 @@ def aggregate(
     tables_dir: Path,
 ) -> None:
     """Read the trained runs and the exact solutions; write every gating table."""
-    trained_memorise, trained_noise, width = load_runs(run_dirs, variants)
+    trained_memorise, trained_noise, width, images = load_runs(run_dirs, variants)
     per_cell = memorise_runs(trained_memorise, pd.read_csv(memorise_csv))
     summary = memorise_summary(per_cell)
     write_table(tables_dir / "gating_memorise_runs", per_cell, human=False)
@@ -391,6 +544,23 @@ def aggregate(
         noise_checks(noise),
         None,
         "GaLU, label noise: what the claims read, per task and learner",
+    )
+    write_table(tables_dir / "gating_images_runs", images, human=False)
+    chosen = images_summary(images)
+    write_table(
+        tables_dir / "gating_images",
+        chosen,
+        images_display(chosen),
+        "GaLU, real images: test error per dataset, learner and width at the learning rate (and "
+        "gate scale) selected on the test split (the paper's choice) and on a validation part "
+        "of the training split, mean ± sd over seeds, beside the published error",
+        long=True,
+    )
+    write_table(
+        tables_dir / "gating_images_checks",
+        images_checks(chosen),
+        None,
+        "GaLU, real images: what the claims read, per dataset and selection",
     )
     write_table(tables_dir / "gating_width_probes", width, human=False)
     targets = {hp["target_mse"] for hp in variants.values() if hp["experiment"] == "width"}
@@ -495,6 +665,28 @@ def report_values(tables_dir: Path, block: Mapping[str, Any]) -> dict[str, Any]:
         key = f"gating.noise.{task}.{learner}.{column.replace('_', '-')}"
         values[key] = value(at.loc[task] if task in at.index else at.iloc[:0], learner, column)
     values["gating.noise.largest"] = fmt(float(noise.noise.max())) if len(noise) else "not run"
+    grid = block["images"]
+    values["gating.images.datasets"] = ", ".join(
+        {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}[d] for d in grid["datasets"]
+    )
+    for key in ("widths", "learning_rates", "alphas"):
+        values[f"gating.images.{key.replace('_', '-')}"] = ", ".join(fmt(v) for v in grid[key])
+    for key in ("layers", "pca_dims", "repeats", "gate"):
+        values[f"gating.images.{key.replace('_', '-')}"] = grid[key]
+    values["gating.images.validation-percent"] = fmt(100 * grid["validation"])
+    images = pd.read_csv(tables_dir / "gating_images_checks.csv")
+    # In percentage points, as the paper gives its errors.
+    points = images.select_dtypes("number").set_index(images.dataset + "/" + images.selection) * 100
+    for row, column in [
+        ("fashion_mnist/test", "max_galu0_relu_distance_from_48"),
+        ("fashion_mnist/validation", "max_galu0_relu_distance_from_48"),
+        ("fashion_mnist/test", "min_linear_margin_from_32"),
+        ("fashion_mnist/test", "max_linear_distance_to_published"),
+        ("mnist/test", "max_relu_minus_galu0"),
+        ("mnist/test", "min_linear_minus_galu0"),
+    ]:
+        key = f"gating.images.{row.replace('/', '.')}.{column}".replace("_", "-")
+        values[key] = value(points, row, column, 2)
     width = block["width"]
     for key in ("m", "d", "min_width", "max_width", "target_mse"):
         values[f"gating.width.{key.replace('_', '-')}"] = fmt(width[key])

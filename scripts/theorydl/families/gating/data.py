@@ -8,7 +8,9 @@ climbing are compared on the same points and labels.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -102,3 +104,87 @@ def features(x: np.ndarray, g: np.ndarray) -> np.ndarray:
     ``[..., n, k]``: unit i's block is x ⊙ gate_i(x), so that the network's output
     Σ_i ⟨w_i, x⟩·gate_i(x) is linear in the k·d weights."""
     return (g[..., :, None] * x[..., None, :]).reshape(*x.shape[:-1], -1)
+
+
+# --------------------------------------------------------------------------------------------
+# Fig 1: real images, PCA-whitened.
+
+
+@dataclass(frozen=True)
+class Whitened:
+    """A dataset's images as the networks of Fig 1 see them: flattened, centred on the mean of
+    the images they train on, projected on that part's top principal components and each
+    component divided by its standard deviation there; ``train`` is the training split less
+    the held-out ``validation`` part (the same draw for every seed and learner)."""
+
+    x_train: np.ndarray  # [n_train, dims] float32
+    y_train: np.ndarray  # [n_train] int64
+    x_validation: np.ndarray
+    y_validation: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def validation_part(labels: np.ndarray, fraction: float, name: str) -> np.ndarray:
+    """Which training images are held out for validation ``[n] bool``: ``round(fraction·n_c)``
+    of each class c, drawn once per dataset (not per seed), so that every setting is selected
+    on the same images."""
+    held = np.zeros(len(labels), dtype=bool)
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        rng = numpy_rng(0, f"gating/images/validation/{name}/class{c}")
+        held[rng.permutation(members)[: round(fraction * len(members))]] = True
+    return held
+
+
+def pca_whitening(x: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarray]:
+    """(mean ``[p]``, projection ``[p, dims]``) such that ``(x − mean) @ projection`` has the
+    identity covariance on ``x``: the top ``dims`` eigenvectors of x's covariance, each divided
+    by the square root of its eigenvalue (computed in float64)."""
+    x = np.asarray(x, dtype=np.float64)
+    mean = x.mean(axis=0)
+    covariance = np.cov(x - mean, rowvar=False, bias=True)
+    values, vectors = np.linalg.eigh(covariance)
+    top = np.argsort(values)[::-1][:dims]
+    if values[top[-1]] <= 1e-10 * values[top[0]]:  # rounding, not a direction of the images
+        raise ValueError(f"the training images span fewer than {dims} dimensions; lower pca_dims")
+    return mean, vectors[:, top] / np.sqrt(values[top])
+
+
+def whitened_images(cfg: GatingConfig, data_dir: Path) -> Whitened:
+    """The images of ``cfg.dataset`` (made by rule ``dataset`` in ``data_dir``), whitened on
+    the part of the training split the networks train on."""
+    return _whitened(cfg.dataset, cfg.validation, cfg.pca_dims, Path(data_dir))
+
+
+@functools.lru_cache(maxsize=2)  # a job trains many settings of one dataset: whiten it once
+def _whitened(name: str, validation: float, dims: int, data_dir: Path) -> Whitened:
+    from theorydl import datasets
+
+    images, labels = datasets.load(name, "train", data_dir)
+    test_images, test_labels = datasets.load(name, "test", data_dir)
+    flat = images.reshape(len(images), -1)
+    held = validation_part(labels, validation, name)
+    mean, projection = pca_whitening(flat[~held], dims)
+
+    def whiten(x: np.ndarray) -> np.ndarray:
+        return ((x.reshape(len(x), -1) - mean) @ projection).astype(np.float32)
+
+    return Whitened(
+        whiten(flat[~held]),
+        labels[~held],
+        whiten(flat[held]),
+        labels[held],
+        whiten(test_images),
+        test_labels,
+    )
+
+
+def image_gate_vectors(seed: int, cfg: GatingConfig) -> np.ndarray:
+    """GaLU0's gate vectors ``[layers, d, k]``, every layer's from the input: N(0, 1)/(α·d) with
+    d the whitened dimension, the authors' scale (their ``GaLU0Network`` divides N(0, 1) by
+    α√d·√d). The directions do not depend on α, so the gate scales of a grid differ in scale
+    alone."""
+    name = f"gating/images/gates/{cfg.dataset}-T{cfg.layers}-d{cfg.pca_dims}-k{cfg.k}"
+    unit = numpy_rng(seed, name).standard_normal((cfg.layers, cfg.pca_dims, cfg.k))
+    return unit / (cfg.alpha * cfg.pca_dims)

@@ -23,6 +23,60 @@ LEARNER_STYLE = {  # label, colour, line style
 }
 
 
+IMAGE_STYLE = {  # label, colour
+    "relu": ("ReLU", PAPER_COLORS["red"]),
+    "galu0": ("GaLU0 (sigmoid gates)", PAPER_COLORS["blue"]),
+    "linear": ("Linear", "0.35"),
+}
+DATASET_TITLES = {"mnist": "MNIST (the 10 000-image subset)", "fashion_mnist": "Fashion-MNIST"}
+
+
+def fig1_images(inputs: Any) -> plt.Figure:
+    """Fig 1: test error against the width k on PCA-whitened images, per dataset and learner,
+    at the learning rate (and gate scale) selected on a validation part of the training split
+    (solid, mean and ±1 sd over seeds) and on the test split itself, the paper's selection
+    (dashed); hollow markers: the published errors (full datasets)."""
+    summary = pd.read_csv(inputs.summary)
+    datasets = list(dict.fromkeys(summary.dataset))
+    fig, axes = plt.subplots(
+        1, len(datasets), figsize=(4.8 * len(datasets), 3.8), layout="constrained", squeeze=False
+    )
+    for ax, dataset in zip(axes[0], datasets, strict=True):
+        rows = summary[summary.dataset == dataset]
+        for learner, (label, color) in IMAGE_STYLE.items():
+            mine = rows[rows.learner == learner]
+            if mine.empty:
+                continue
+            honest = mine[mine.selection == "validation"].sort_values("k")
+            ax.errorbar(
+                honest.k,
+                100 * honest.test_error_mean,
+                yerr=100 * honest.test_error_std.fillna(0),
+                color=color,
+                marker="o",
+                markersize=4,
+                capsize=2,
+                label=f"{label}, selected on validation",
+            )
+            paper = mine[mine.selection == "test"].sort_values("k")
+            ax.plot(paper.k, 100 * paper.test_error_mean, "--", color=color, linewidth=0.9)
+            published = paper[paper.published.notna()]
+            ax.plot(
+                published.k,
+                100 * published.published,
+                "o",
+                color=color,
+                markerfacecolor="none",
+                markersize=6,
+            )
+        ax.set(xlabel="width k (two hidden layers)", ylabel="test error (%)")
+        ax.set_title(DATASET_TITLES.get(dataset, dataset), fontsize="medium")
+    axes[0][0].plot([], [], "--", color="0.5", label="selected on test (the paper's way)")
+    axes[0][0].plot([], [], "o", color="0.5", markerfacecolor="none", label="published")
+    axes[0][0].legend(fontsize="x-small")
+    return fig
+
+
 def fig2_memorise(inputs: Any) -> plt.Figure:
     """Fig 2: training MSE on random labels against kd/m, per learner (mean and ±1 sd over the
     cells of one ratio and their seeds), with 1 − kd/m (fixed gates: a projection removes kd/m

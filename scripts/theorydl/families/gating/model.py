@@ -26,11 +26,17 @@ import pandas as pd
 import tensorflow as tf
 
 from theorydl import engine, runs
-from theorydl.families.gating.data import data, gate_vectors
+from theorydl.families.gating.data import (
+    Whitened,
+    data,
+    gate_vectors,
+    image_gate_vectors,
+    whitened_images,
+)
 from theorydl.families.gating.spec import Config, GatingConfig, width_search
 from theorydl.runtime import stream_key
 
-__all__ = ["Config", "GatingConfig", "GatingEnsemble", "run", "search_width"]
+__all__ = ["Config", "GatingConfig", "GatingEnsemble", "ImageEnsemble", "run", "search_width"]
 
 
 def _xavier_normal(seeds: Sequence[int], name: str, shape: list[int], gain: float) -> tf.Tensor:
@@ -79,6 +85,40 @@ def epoch_batch(key: tf.Tensor, step: tf.Tensor, m: int, batch: int) -> tf.Tenso
     return tf.where(epoch == first, tf.gather(this, offset), tf.gather(following, offset))
 
 
+class PassBatches(tf.Module):
+    """Mini-batches without replacement, reshuffled every pass over n points, per seed: the
+    indices ``[S, batch]`` of a step's batch are :func:`epoch_batch`'s, computed with a cache.
+
+    The orders of the pass a step starts in and of the next one are kept and recomputed when a
+    step enters a new pass, not at every step (argsorts per seed cost more than a small
+    network's step); a cache of epoch_batch's pure function of (seed, step).
+    """
+
+    def __init__(self, seeds: Sequence[int], n: int, batch: int, stream: str):
+        super().__init__(name="batches")
+        self.n, self.batch = n, batch
+        self.keys = [tf.constant(stream_key(s, stream)) for s in seeds]
+        self.order = tf.Variable(tf.zeros([len(seeds), 2 * n], tf.int32), trainable=False)
+        self.order_pass = tf.Variable(tf.constant(-1, tf.int64), trainable=False)
+
+    def __call__(self, step: tf.Tensor) -> tf.Tensor:
+        n, batch = self.n, self.batch
+        start = tf.cast(step, tf.int64) * batch
+        first = start // n
+
+        def refresh() -> tf.Tensor:
+            orders = [
+                tf.concat([pass_order(k, first, n), pass_order(k, first + 1, n)], axis=0)
+                for k in self.keys
+            ]
+            self.order.assign(tf.stack(orders))
+            self.order_pass.assign(first)
+            return first
+
+        tf.cond(tf.equal(first, self.order_pass), lambda: first, refresh)
+        return tf.gather(self.order, start - first * n + tf.range(batch, dtype=tf.int64), axis=1)
+
+
 class GatingEnsemble(tf.Module):
     """A one-hidden-layer ReLU or GaLU network for several seeds at once; with ``cfg.bias``,
     biases in both layers (none in the gates, as in the authors' code)."""
@@ -93,12 +133,7 @@ class GatingEnsemble(tf.Module):
         )
         self.x_train, self.y_train = as_tensor("x_train"), as_tensor("y_train")
         self.x_test, self.y_test = as_tensor("x_test"), as_tensor("y_test")
-        self.batch_keys = [tf.constant(stream_key(s, "gating/batches")) for s in self.seeds]
-        # The orders of the pass a step starts in and of the next one, per seed: recomputed when
-        # a step enters a new pass, not at every step (argsorts per seed cost more than the
-        # network's step). A cache of epoch_batch's pure function of (seed, step).
-        self.order = tf.Variable(tf.zeros([len(self.seeds), 2 * cfg.m], tf.int32), trainable=False)
-        self.order_pass = tf.Variable(tf.constant(-1, tf.int64), trainable=False)
+        self.batches = PassBatches(self.seeds, cfg.m, cfg.batch_size, "gating/batches")
         # The gates' vectors: a variable so that they are saved and checked, never trained.
         f = np.stack([gate_vectors(s, cfg) for s in self.seeds]).transpose(0, 2, 1)
         self.f = tf.Variable(tf.constant(f, tf.float32), trainable=False, name="f")  # [S, d, k]
@@ -134,26 +169,8 @@ class GatingEnsemble(tf.Module):
             return tf.reduce_mean(tf.square(out - y), axis=-1)
         return tf.square(out - y)
 
-    def batch_index(self, step: tf.Tensor) -> tf.Tensor:
-        """The training points of ``step``'s mini-batch per seed ``[S, batch]``: epoch_batch."""
-        m, batch = self.cfg.m, self.cfg.batch_size
-        start = tf.cast(step, tf.int64) * batch
-        first = start // m
-
-        def refresh() -> tf.Tensor:
-            orders = [
-                tf.concat([pass_order(k, first, m), pass_order(k, first + 1, m)], axis=0)
-                for k in self.batch_keys
-            ]
-            self.order.assign(tf.stack(orders))
-            self.order_pass.assign(first)
-            return first
-
-        tf.cond(tf.equal(first, self.order_pass), lambda: first, refresh)
-        return tf.gather(self.order, start - first * m + tf.range(batch, dtype=tf.int64), axis=1)
-
     def train_loss(self, step: tf.Tensor) -> tf.Tensor:
-        index = self.batch_index(step)
+        index = self.batches(step)
         x = tf.gather(self.x_train, index, batch_dims=1)
         y = tf.gather(self.y_train, index, batch_dims=1)
         return tf.reduce_mean(self.losses(self.outputs(x), y), axis=-1)
@@ -180,6 +197,93 @@ class GatingEnsemble(tf.Module):
         return {**arrays, "f": self.f.numpy()}
 
 
+def _gate(z: tf.Tensor, kind: str) -> tf.Tensor:
+    return step_gate(z) if kind == "step" else tf.sigmoid(z)
+
+
+class ImageEnsemble(tf.Module):
+    """Fig 1: ``cfg.layers`` hidden layers of width k on PCA-whitened images and a 10-way
+    softmax readout, for several seeds at once; every layer has biases (PyTorch's defaults).
+
+        relu:    x_{l+1} = ReLU(W_l x_l + b_l)
+        galu0:   x_{l+1} = (W_l x_l + b_l) ⊙ gate(x_0 F_l),  F_l ~ N(0, 1)/(α·d), never trained
+        linear:  x_{l+1} = W_l x_l + b_l
+
+    The images are the same for every seed (the seeds differ in initialisation, gates and batch
+    order, as the authors' repeats do), so they are held once, without a seed axis.
+    """
+
+    def __init__(self, cfg: GatingConfig, seeds: Sequence[int], images: Whitened):
+        super().__init__(name="gating_images")
+        self.cfg = cfg
+        self.seeds = tuple(seeds)
+        splits = {
+            "train": (images.x_train, images.y_train),
+            "validation": (images.x_validation, images.y_validation),
+            "test": (images.x_test, images.y_test),
+        }
+        self.splits = {
+            name: (tf.constant(x, tf.float32), tf.constant(y, tf.int32))
+            for name, (x, y) in splits.items()
+        }
+        self.batches = PassBatches(self.seeds, len(images.y_train), cfg.batch_size, "gating/images")
+        sizes = [cfg.pca_dims] + [cfg.k] * cfg.layers
+        self.w, self.b = [], []
+        for layer in range(cfg.layers):
+            shape = [sizes[layer], sizes[layer + 1]]
+            w = _xavier_normal(self.seeds, f"gating/images/init/w{layer}", shape, math.sqrt(2.0))
+            self.w.append(tf.Variable(w, name=f"w{layer}"))
+            b = _torch_bias(self.seeds, f"gating/images/init/b{layer}", *shape)
+            self.b.append(tf.Variable(b, name=f"b{layer}"))
+        u = _xavier_normal(self.seeds, "gating/images/init/u", [cfg.k, 10], 1.0)
+        self.u = tf.Variable(u, name="u")
+        self.c = tf.Variable(_torch_bias(self.seeds, "gating/images/init/c", cfg.k, 10), name="c")
+        if cfg.learner == "galu0":
+            f = np.stack([image_gate_vectors(s, cfg) for s in self.seeds])  # [S, T, d, k]
+            self.f = tf.Variable(tf.constant(f, tf.float32), trainable=False, name="f")
+
+    def logits(self, x: tf.Tensor) -> tf.Tensor:
+        """Logits ``[S, n, 10]`` of images ``[S, n, d]``, or ``[1, n, d]`` (every seed's)."""
+        hidden = x
+        for layer in range(self.cfg.layers):
+            linear = tf.matmul(hidden, self.w[layer]) + self.b[layer][:, None, :]
+            if self.cfg.learner == "relu":
+                hidden = tf.nn.relu(linear)
+            elif self.cfg.learner == "galu0":
+                hidden = linear * _gate(tf.matmul(x, self.f[:, layer]), self.cfg.gate)
+            else:
+                hidden = linear
+        return tf.matmul(hidden, self.u) + self.c[:, None, :]
+
+    def train_loss(self, step: tf.Tensor) -> tf.Tensor:
+        x, y = self.splits["train"]
+        index = self.batches(step)  # [S, batch]
+        logits = self.logits(tf.gather(x, index))
+        labels = tf.gather(y, index)
+        return tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits), axis=-1
+        )
+
+    def evaluate(self, step: tf.Tensor) -> dict[str, tf.Tensor]:
+        metrics = {}
+        for split, (x, y) in self.splits.items():
+            logits = self.logits(x[None])
+            labels = tf.broadcast_to(y, tf.shape(logits)[:2])
+            loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+            wrong = tf.cast(tf.argmax(logits, axis=-1, output_type=tf.int32) != labels, tf.float32)
+            metrics[f"{split}_error"] = tf.reduce_mean(wrong, axis=-1)
+            metrics[f"{split}_loss"] = tf.reduce_mean(loss, axis=-1)
+        return metrics
+
+    def final_arrays(self) -> dict[str, np.ndarray]:
+        arrays = {f"w{i}": w.numpy() for i, w in enumerate(self.w)}
+        arrays.update({f"b{i}": b.numpy() for i, b in enumerate(self.b)})
+        arrays.update(u=self.u.numpy(), c=self.c.numpy())
+        if self.cfg.learner == "galu0":
+            arrays["f"] = self.f.numpy()
+        return arrays
+
+
 def train_network(cfg: GatingConfig, seeds: Sequence[int], ctx: engine.RunContext) -> None:
     """Train every seed of one network as one ensemble and write their run directories."""
     task = GatingEnsemble(cfg, seeds)
@@ -187,10 +291,25 @@ def train_network(cfg: GatingConfig, seeds: Sequence[int], ctx: engine.RunContex
     engine.train(task, optimizer, engine.Schedule(cfg.steps, cfg.eval_every), ctx, asdict(cfg))
 
 
+def train_on_images(cfg: GatingConfig, seeds: Sequence[int], ctx: engine.RunContext) -> None:
+    """Fig 1: train every seed of one (dataset, learner, k, lr, α) setting as one ensemble."""
+    if ctx.data_dir is None:
+        raise ValueError(
+            f"{cfg.dataset} is read from the folder rule dataset writes: run this variant "
+            "through the workflow, or pass that folder as data_dir"
+        )
+    task = ImageEnsemble(cfg, seeds, whitened_images(cfg, ctx.data_dir))
+    optimizer = engine.Adam(task.trainable_variables, cfg.learning_rate)
+    engine.train(task, optimizer, engine.Schedule(cfg.steps, cfg.eval_every), ctx, asdict(cfg))
+
+
 def run(cfg: GatingConfig, seeds: Sequence[int], ctx: engine.RunContext) -> None:
-    """Train one variant, every seed at once: a network, or a width search's networks."""
+    """Train one variant, every seed at once: a network, a width search's networks, or a
+    network on images."""
     if cfg.experiment == "width":
         search_width(cfg, seeds, ctx)
+    elif cfg.experiment == "images":
+        train_on_images(cfg, seeds, ctx)
     else:
         train_network(cfg, seeds, ctx)
 

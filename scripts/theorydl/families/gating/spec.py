@@ -2,7 +2,13 @@
 workflow reads when it parses, with no TensorFlow: the hyperparameters, the variants and their
 training jobs, the config checks, the tables.
 
-Three experiments, each with one hidden layer of width k:
+Four experiments:
+
+- ``images`` (the authors' Fig 1): MNIST and Fashion-MNIST, PCA-whitened, two hidden layers of
+  width k, ReLU against GaLU0 (gates from the input, step or sigmoid, scale α) and a linear
+  network, over the authors' grid of learning rates and gate scales;
+
+and three with one hidden layer of width k:
 
 - ``memorise`` (the authors' Fig 2): m points X ~ N(0, I_d) with labels y ~ N(0, 1), pure noise;
   the training MSE against kd/m (no biases, a scalar output);
@@ -23,8 +29,13 @@ from dataclasses import dataclass
 from typing import Any
 
 FAMILY = "gating"
-EXPERIMENTS = ("memorise", "noise", "width")
-LEARNERS = ("relu", "galu")  # trained by Adam; the exact GaLU solution is theory.py's
+EXPERIMENTS = ("memorise", "noise", "width", "images")
+# Trained by Adam; the exact GaLU solution is theory.py's. galu: gates from the layer's input,
+# galu0: from the network's input (the same with one hidden layer); linear: no activation.
+LEARNERS = ("relu", "galu", "galu0", "linear")
+IMAGE_LEARNERS = ("relu", "galu0", "linear")
+GATES = ("step", "sigmoid")
+IMAGE_DATASETS = ("mnist", "fashion_mnist")  # rule dataset's names
 TASKS = ("regression", "classification")
 
 
@@ -38,7 +49,8 @@ class GatingConfig:
     """Hyperparameters of one variant; the defaults are the authors' (ICLR 2019 code)."""
 
     experiment: str = "memorise"  # memorise | noise | width
-    learner: str = "relu"  # relu: ReLU(⟨w, x⟩); galu: ⟨w, x⟩·1[⟨f, x⟩ > 0], f fixed at random
+    learner: str = "relu"  # relu: ReLU(⟨w, x⟩); galu: ⟨w, x⟩·1[⟨f, x⟩ > 0], f fixed at random;
+    # galu0 (images): gates from the input x_0 at every layer; linear (images): no activation
     m: int = 256  # training points
     d: int = 8  # input dimension
     k: int = 8  # hidden units (width: the search sets it, probe by probe)
@@ -49,6 +61,12 @@ class GatingConfig:
     clusters: int = 30  # noise: mixture components, centres ~ N(0, I_d)
     spread: float = 0.1  # noise: x = centre + spread·N(0, I_d)
     test_points: int = 9_000  # noise: held-out points (the authors' 10·m − m)
+    dataset: str = "fashion_mnist"  # images: mnist | fashion_mnist (rule dataset's files)
+    layers: int = 2  # images: hidden layers (T)
+    pca_dims: int = 64  # images: the whitened input dimension
+    validation: float = 0.1  # images: the training split's share held out for selection
+    gate: str = "sigmoid"  # images, galu0: sigmoid(z) or the 0/1 step (sign z + 1)/2
+    alpha: float = 1.0  # images, galu0: gate vectors ~ N(0, 1)/(α·pca_dims), the authors' scale
     min_width: int = 1  # width: the binary search's range of k
     max_width: int = 512
     target_mse: float = 0.3  # width: k fits when the mean training MSE over seeds is below it
@@ -61,6 +79,17 @@ class GatingConfig:
         _allowed("experiment", self.experiment, EXPERIMENTS)
         _allowed("learner", self.learner, LEARNERS)
         _allowed("task", self.task, TASKS)
+        _allowed("gate", self.gate, GATES)
+        _allowed("dataset", self.dataset, IMAGE_DATASETS)
+        trained = IMAGE_LEARNERS if self.experiment == "images" else ("relu", "galu")
+        if self.learner not in trained:
+            raise ValueError(
+                f"experiment {self.experiment} trains {', '.join(trained)}, not {self.learner!r}"
+            )
+        if not 0 < self.validation < 1:
+            raise ValueError(f"validation must lie in (0, 1), got {self.validation}")
+        if self.alpha <= 0:
+            raise ValueError(f"alpha (the gate scale) must be > 0, got {self.alpha}")
         if min(self.m, self.d, self.k) < 1:
             raise ValueError(f"m, d and k must be positive, got {self.m}, {self.d}, {self.k}")
         if self.batch_size > self.m:
@@ -162,6 +191,51 @@ def minimal_width(tried: list[tuple[int, float]], target: float) -> float:
     return float(min(fitting)) if fitting else math.nan
 
 
+def image_name(dataset: str, learner: str, k: int, learning_rate: float, alpha: float) -> str:
+    """e.g. ``images-fashion_mnist-galu0-k48-lr0.001-a0.5`` (``-a`` for GaLU0 alone)."""
+    gate_scale = f"-a{alpha:g}" if learner == "galu0" else ""
+    return f"images-{dataset}-{learner}-k{k}-lr{learning_rate:g}{gate_scale}"
+
+
+def image_setting(block: dict[str, Any]) -> dict[str, Any]:
+    """The image experiment's fixed settings, as hyperparameters."""
+    setting = block["images"]
+    return {key: setting[key] for key in ("layers", "pca_dims", "validation", "gate")}
+
+
+def image_settings(block: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Fig 1's grid: every dataset, learner, width and learning rate, and for GaLU0 every gate
+    scale α (the others have no gate: α stays at its default)."""
+    grid = block["images"]
+    named = {}
+    for dataset in grid["datasets"]:
+        for learner in grid["learners"]:
+            alphas = grid["alphas"] if learner == "galu0" else [GatingConfig.alpha]
+            for k in grid["widths"]:
+                for rate in grid["learning_rates"]:
+                    for alpha in alphas:
+                        named[image_name(dataset, learner, k, rate, alpha)] = {
+                            "experiment": "images",
+                            "dataset": dataset,
+                            "learner": learner,
+                            "k": k,
+                            "learning_rate": float(rate),
+                            "alpha": float(alpha),
+                            **image_setting(block),
+                        }
+    return named
+
+
+def datasets(hparams: dict[str, Any]) -> list[str]:
+    """The datasets of rule ``dataset`` a variant reads: Fig 1's images."""
+    return [hparams["dataset"]] if hparams.get("experiment") == "images" else []
+
+
+def repeats(block: dict[str, Any], hparams: dict[str, Any]) -> int | None:
+    """How many of the family's seeds a variant trains: Fig 1 the authors' fewer repeats."""
+    return block["images"]["repeats"] if hparams.get("experiment") == "images" else None
+
+
 def trainings(hparams: dict[str, Any]) -> int:
     """How many networks a variant trains: a width search's probes (at most), else one."""
     if hparams.get("experiment") != "width":
@@ -186,6 +260,7 @@ def variants(block: dict[str, Any]) -> dict[str, dict[str, Any]]:
                     "noise": float(noise),
                     **noise_setting(block),
                 }
+    named.update(image_settings(block))
     for learner in block["width"]["learners"]:
         for outputs in block["width"]["outputs"]:
             named[width_name(learner, outputs)] = {
@@ -201,13 +276,16 @@ def variants(block: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def jobs(block: dict[str, Any]) -> dict[str, list[str]]:
     """Training jobs: the cells of one learner and one m (memorise), or the noise levels of one
     task and learner (noise), in one process: TensorFlow starts once for many small variants.
-    Each width search is a job of its own: its probes are sequential, the searches are not."""
+    Each width search is a job of its own: its probes are sequential, the searches are not.
+    Fig 1: the learning rates (and gate scales) of one dataset, learner and width."""
     grouped: dict[str, list[str]] = {}
     for name, axis in variants(block).items():
         if axis["experiment"] == "memorise":
             job = f"memorise_{axis['learner']}_m{axis['m']}"
         elif axis["experiment"] == "noise":
             job = f"noise_{axis['task']}_{axis['learner']}"
+        elif axis["experiment"] == "images":
+            job = f"images_{axis['dataset']}_{axis['learner']}_k{axis['k']}"
         else:
             job = f"width_{axis['learner']}_o{axis['outputs']}"
         grouped.setdefault(job, []).append(name)
@@ -222,6 +300,11 @@ def check_config(block: dict[str, Any], resolved: dict[str, dict[str, Any]]) -> 
         problems.append(
             f"config key 'gating.memorise': no cell with k·d ≤ m (ms {grid['ms']}, dims "
             f"{grid['dims']}, widths {grid['widths']}). Allowed: grids with at least one such cell"
+        )
+    if block["images"]["repeats"] > len(block["seeds"]):
+        problems.append(
+            f"config key 'gating.images.repeats': {block['images']['repeats']} repeats but only "
+            f"{len(block['seeds'])} seeds in gating.seeds. Allowed: at most as many as the seeds"
         )
     width = block["width"]
     if width["min_width"] > width["max_width"]:
@@ -316,6 +399,46 @@ TABLES: dict[str, list[str]] = {
         "log2_gap_at_1",
         "log2_sum_w2_at_1",
     ],
+    "gating_images_runs": [
+        "dataset",
+        "learner",
+        "k",
+        "learning_rate",
+        "alpha",
+        "seed",
+        "steps",
+        "train_error",
+        "validation_error",
+        "test_error",
+    ],
+    "gating_images": [
+        "dataset",
+        "learner",
+        "k",
+        "selection",
+        "settings",
+        "learning_rate",
+        "alpha",
+        "repeats",
+        "steps",
+        "train_error_mean",
+        "validation_error_mean",
+        "test_error_mean",
+        "test_error_std",
+        "published",
+    ],
+    "gating_images_checks": [
+        "dataset",
+        "selection",
+        "repeats",
+        "steps",
+        "widths",
+        "max_galu0_relu_distance_from_48",
+        "min_linear_margin_from_32",
+        "max_linear_distance_to_published",
+        "max_relu_minus_galu0",
+        "min_linear_minus_galu0",
+    ],
     "gating_width_probes": [
         "learner",
         "outputs",
@@ -352,4 +475,9 @@ TABLES: dict[str, list[str]] = {
         "max_relative_distance_to_published",
     ],
 }
-CSV_ONLY = ("gating_memorise_runs", "gating_noise_runs", "gating_width_probes")
+CSV_ONLY = (
+    "gating_memorise_runs",
+    "gating_noise_runs",
+    "gating_images_runs",
+    "gating_width_probes",
+)
