@@ -149,7 +149,7 @@ def test_a_probe_measures_a_smoke_job_as_the_workflow_builds_it(family, smoke_pr
     variant = next(iter(config["_variants"][family]))
     probe = smoke_probes[family, variant]
     hparams = config["_variants"][family][variant]
-    assert probe.seeds == len(config[family]["seeds"])
+    assert probe.seeds == len(tdl_config.variant_seeds(family, config[family], hparams))
     if "steps" in hparams:  # sharing's budget is in epochs
         assert probe.steps == hparams["steps"]
     assert probe.timed_steps >= min(probe.eval_every, probe.steps)
@@ -157,7 +157,8 @@ def test_a_probe_measures_a_smoke_job_as_the_workflow_builds_it(family, smoke_pr
     assert 100 < probe.peak_mb < 2048  # TensorFlow alone is a few hundred MB
     assert probe.ops_per_step > 10 and probe.ops_per_eval > 5
     assert probe.job_seconds > probe.startup_s
-    on_gpu = bool(runtime.visible_gpus()) and family not in config["cpu_families"]
+    wanted = family not in config["cpu_families"] or tdl_config.wants_gpu(family, hparams)
+    on_gpu = bool(runtime.visible_gpus()) and wanted
     assert probe.device == ("GPU" if on_gpu else "CPU")
     if not on_gpu:
         assert probe.gpu_util_pct is None and probe.gpu_peak_mb is None

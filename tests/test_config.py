@@ -138,10 +138,21 @@ def test_the_slurm_profile_asks_a_gpu_for_exactly_the_gpu_families(repo, paper):
     }
     families = {rule.split("_")[0] for rule in training}
     assert families == set(tdl_config.FAMILIES)
+    resolved = resolve(repo, paper)
     for rule, resources in training.items():
-        on_cpu = rule.split("_")[0] in paper["cpu_families"]
+        family = rule.split("_")[0]
+        job = rule.removeprefix(f"{family}_train").removeprefix("_")
+        variants = (tdl_config.family_jobs(family, resolved[family]) or {}).get(job, [])
+        wants = any(
+            tdl_config.wants_gpu(family, resolved["_variants"][family][v]) for v in variants
+        )
+        on_cpu = family in paper["cpu_families"] and not wants
         assert ("gpu" not in resources) == on_cpu, rule
         assert resources.get("slurm_partition", "cpu") == ("cpu" if on_cpu else "gpu"), rule
+    # Every grouped training job of the paper scale has its resources set.
+    for family in tdl_config.FAMILIES:
+        for job in tdl_config.family_jobs(family, resolved[family]) or {}:
+            assert f"{family}_train_{job}" in training, job
 
 
 def test_the_command_lines_scale_is_applied_to_config_yaml_alone(repo, paper):

@@ -341,9 +341,14 @@ def test_with_gpus_visible_the_cpu_families_take_none(tmp_path):
     slots = gpu_slots(done)
     sharing = {rule for rule in slots if rule.startswith("sharing_train_")}
     assert len(sharing) >= 5
-    for rule in ["parity_train", *sharing]:  # config.yaml's cpu_families
+    gating = {rule for rule in slots if rule.startswith("gating_train_")}
+    width = {rule for rule in gating if rule.startswith("gating_train_width_")}
+    assert len(width) == 2 and len(gating - width) >= 5
+    for rule in ["parity_train", *sharing, *(gating - width)]:  # config.yaml's cpu_families
         assert slots[rule] == {0}, rule
-    for rule in ("tuples_train", "stocks_train", "curves_train", "flat_train", "tuples_snr"):
+    # ... but for GaLU's width searches, whose widest networks gain from a GPU (spec.wants_gpu).
+    gpu_rules = ("tuples_train", "stocks_train", "curves_train", "flat_train", "tuples_snr")
+    for rule in (*gpu_rules, *width):
         assert slots[rule] == {1}, rule
     everything = snakemake(
         workdir, "--cores", "4", *SMOKE, "cpu_families=[]", "--dry-run", env=gpus

@@ -14,9 +14,9 @@ Printed per variant and per family:
 - the *TensorFlow ops per training step* (the loop body's kernels, host-only ops left out), and
   from it a *GPU estimate* (see :func:`gpu_seconds`): an estimate, not a measurement;
 - on a machine with a GPU, the jobs run where the workflow would run them (families in
-  ``cpu_families`` on a CPU core, the others on a GPU, one probe per device at a time): their
-  job time *is* then measured on the GPU, with how busy the device was (``nvidia-smi``) and
-  the GPU memory the job held;
+  ``cpu_families`` on a CPU core, but for the variants their spec wants on a GPU; the others on
+  a GPU, one probe per device at a time): their job time *is* then measured on the GPU, with
+  how busy the device was (``nvidia-smi``) and the GPU memory the job held;
 - a warning for any variant whose step or evaluation reads a variable sparsely (see
   :data:`SPARSE_VARIABLE_OPS`) or uses an op that a GPU cannot run under op determinism (see
   :data:`GPU_NONDETERMINISTIC_OPS`).
@@ -222,17 +222,19 @@ def resolved_config(scale: str) -> dict[str, Any]:
 def run_probe(scale: str, family: str, variant: str, seconds: float) -> str:
     """Probe one variant in this process (a fresh one, from :func:`probe`); its JSON."""
     cfg = resolved_config(scale)
-    from theorydl import runtime
+    from theorydl import config, runtime
 
-    # As the workflow places jobs: a family in cpu_families sees no GPU, any other claims one,
-    # alone (one slot per device, shared with workflow jobs), so that its time is its own.
-    locks = ROOT / ".snakemake" / "gpu-locks"
-    runtime.claim_gpu(locks, jobs_per_gpu=1, wanted=family not in cfg["cpu_families"])
+    hparams = cfg["_variants"][family][variant]
+    # As the workflow places jobs: a family in cpu_families sees no GPU (but for the variants
+    # its spec wants on one), any other claims one, alone (one slot per device, shared with
+    # workflow jobs), so that its time is its own.
+    on_gpu = family not in cfg["cpu_families"] or config.wants_gpu(family, hparams)
+    runtime.claim_gpu(ROOT / ".snakemake" / "gpu-locks", jobs_per_gpu=1, wanted=on_gpu)
     runtime.setup_tensorflow(cfg["tf_threads"])
-    from theorydl import config, engine
+    from theorydl import engine
 
     module = config.family_module(family, "model")
-    seeds = list(cfg[family]["seeds"])
+    seeds = config.variant_seeds(family, cfg[family], hparams)
     found, stand_in = probe_train(seconds)
     train, engine.train = engine.train, stand_in  # the family's run calls engine.train
     try:
@@ -245,7 +247,6 @@ def run_probe(scale: str, family: str, variant: str, seconds: float) -> str:
                 threads=cfg["tf_threads"],
                 data_dir=probe_datasets(cfg, family, variant, Path(scratch) / "datasets"),
             )
-            hparams = cfg["_variants"][family][variant]
             with contextlib.suppress(Measured):
                 module.run(module.Config(**hparams), seeds, ctx)
     finally:

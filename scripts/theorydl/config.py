@@ -62,6 +62,13 @@ def variant_seeds(name: str, block: Mapping[str, Any], hparams: Mapping[str, Any
     return seeds if wanted is None else seeds[:wanted]
 
 
+def wants_gpu(name: str, hparams: Mapping[str, Any]) -> bool:
+    """Whether a variant of family ``name`` trains on a GPU even though the family is in
+    ``cpu_families`` (its spec's ``wants_gpu(hparams)``: steps large enough to gain from one)."""
+    spec = family_module(name)
+    return bool(spec.wants_gpu(dict(hparams))) if hasattr(spec, "wants_gpu") else False
+
+
 def variant_datasets(
     name: str, resolved: Mapping[str, Mapping[str, Any]], variants: Sequence[str]
 ) -> list[str]:

@@ -52,10 +52,17 @@ if N_GPUS and "gpu" not in workflow.global_resources:
     workflow.register_resource("gpu", N_GPUS * config["jobs_per_gpu"])
 
 
-def gpus_per_job(family):
+def gpus_per_job(family, variants=()):
     """GPU slots a training job of ``family`` takes: one where GPUs are visible, none on a
-    CPU-only machine or for a family in ``cpu_families`` (its job then hides the GPUs)."""
-    return 0 if family in config["cpu_families"] else GPU_PER_TRAINING_JOB
+    CPU-only machine or for a family in ``cpu_families`` (its job then hides the GPUs), unless
+    the job trains a variant that its spec says gains from a GPU all the same
+    (theorydl.config.wants_gpu)."""
+    named = [v for v in variants if v in VARIANTS[family]]
+    if family not in config["cpu_families"]:
+        return GPU_PER_TRAINING_JOB
+    if any(tdl_config.wants_gpu(family, VARIANTS[family][v]) for v in named):
+        return GPU_PER_TRAINING_JOB
+    return 0
 
 
 wildcard_constraints:
@@ -176,7 +183,7 @@ def training_rule(family, job=None, variants=None):
             seeds=list(seeds.pop()),
         threads: config["tf_threads"]
         resources:
-            gpu=gpus_per_job(family),
+            gpu=gpus_per_job(family, listed),
         log:
             f"{LOGS}/{family}/train_{stem}.log",
         benchmark:

@@ -692,6 +692,7 @@ def report_values(tables_dir: Path, block: Mapping[str, Any]) -> dict[str, Any]:
         values[f"gating.width.{key.replace('_', '-')}"] = fmt(width[key])
     values["gating.width.outputs"] = ", ".join(map(str, width["outputs"]))
     values["gating.width.probes"] = search_probes(width["min_width"], width["max_width"])
+    values["gating.width.repeats"] = width["repeats"]
     checks = pd.read_csv(tables_dir / "gating_width_checks.csv").set_index("learner")
     for learner, column in [
         ("galu", "max_relative_difference_to_relu"),

@@ -231,9 +231,22 @@ def datasets(hparams: dict[str, Any]) -> list[str]:
     return [hparams["dataset"]] if hparams.get("experiment") == "images" else []
 
 
+REPEATED = ("images", "width")  # experiments the authors repeated fewer times than the others
+
+
 def repeats(block: dict[str, Any], hparams: dict[str, Any]) -> int | None:
-    """How many of the family's seeds a variant trains: Fig 1 the authors' fewer repeats."""
-    return block["images"]["repeats"] if hparams.get("experiment") == "images" else None
+    """How many of the family's seeds a variant trains: the authors' repeats of Figs 1 and 5
+    (their config block's ``repeats``), every seed for the others."""
+    experiment = hparams.get("experiment")
+    return block[experiment]["repeats"] if experiment in REPEATED else None
+
+
+def wants_gpu(hparams: dict[str, Any]) -> bool:
+    """The width searches train on a GPU where there is one, although the family is in
+    cpu_families: their widest probes (k up to 512, d′ up to 128) are large matrix products
+    (measured: 67 ms per step for 16 seeds on a CPU core), not the launch-bound steps of the
+    family's other, small networks."""
+    return hparams.get("experiment") == "width"
 
 
 def trainings(hparams: dict[str, Any]) -> int:
@@ -301,11 +314,13 @@ def check_config(block: dict[str, Any], resolved: dict[str, dict[str, Any]]) -> 
             f"config key 'gating.memorise': no cell with k·d ≤ m (ms {grid['ms']}, dims "
             f"{grid['dims']}, widths {grid['widths']}). Allowed: grids with at least one such cell"
         )
-    if block["images"]["repeats"] > len(block["seeds"]):
-        problems.append(
-            f"config key 'gating.images.repeats': {block['images']['repeats']} repeats but only "
-            f"{len(block['seeds'])} seeds in gating.seeds. Allowed: at most as many as the seeds"
-        )
+    for experiment in REPEATED:
+        if block[experiment]["repeats"] > len(block["seeds"]):
+            problems.append(
+                f"config key 'gating.{experiment}.repeats': {block[experiment]['repeats']} "
+                f"repeats but only {len(block['seeds'])} seeds in gating.seeds. Allowed: at most "
+                "as many as the seeds"
+            )
     width = block["width"]
     if width["min_width"] > width["max_width"]:
         problems.append(
