@@ -5,6 +5,7 @@ Costs come from Snakemake's benchmark files; GPU usage from the runs' meta.json.
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from theorydl import costs
 from theorydl.logs import log_to
@@ -15,7 +16,22 @@ log_to(sm.log[0])
 gpu = costs.gpu_usage(sm.input.metas)
 jobs = costs.job_costs((Path(p) for p in sm.params.benchmarks), sm.params.families, gpu)
 families = costs.family_costs(jobs, sm.params.families)
-claims = costs.claim_costs(pd.read_csv(sm.input.claims), families)
+# What each claim is judged on: its table's rows, traced back to the jobs that made them.
+charged = {}
+for claim in yaml.safe_load(Path(sm.input.claims_file).read_text())["claims"]:
+    family = claim["family"]
+    if family not in sm.params.variants:
+        continue  # not run
+    theory = jobs[(jobs.family == family) & ~jobs.job.str.startswith("train_")].job
+    charged[claim["id"]] = costs.claim_jobs(
+        family,
+        claim["table"],
+        claim.get("where", {}),
+        sm.params.variants[family],
+        sm.params.training_jobs[family],
+        theory,
+    )
+claims = costs.claim_costs(pd.read_csv(sm.input.claims), jobs, charged)
 write_table(
     Path(sm.output.jobs[0]).with_suffix(""),
     jobs,
@@ -34,6 +50,7 @@ write_table(
     Path(sm.output.claims[0]).with_suffix(""),
     claims,
     costs.display(claims),
-    "Time to reproduce each claim: the compute of the family whose runs it is judged on",
+    "Time to reproduce each claim: the jobs whose outputs it is judged on (the training jobs of "
+    "the variants behind its table's rows, the theory jobs and datasets they need)",
 )
 print(costs.display(families).to_string(index=False))

@@ -76,9 +76,60 @@ def test_family_and_claim_costs_sum_the_jobs_of_each_family(tmp_path):
     claims = pd.DataFrame(
         {"id": ["a", "b", "c"], "family": ["parity", "flat", "sharing"], "verdict": ["x"] * 3}
     )
-    per_claim = costs.claim_costs(claims, families.reset_index()).set_index("id")
-    assert per_claim.loc["a", "wall_s"] == 40 and per_claim.loc["b", "wall_s"] == 5
-    assert math.isnan(per_claim.loc["c", "wall_s"])
+    charged = {
+        "a": [("parity", "train_d5"), ("parity", "train_d10")],
+        "b": [("flat", "train_a")],
+        "c": [("sharing", "train_never_ran")],
+    }
+    per_claim = costs.claim_costs(claims, jobs, charged).set_index("id")
+    assert per_claim.loc["a", "wall_s"] == 40 and per_claim.loc["a", "jobs"] == 2
+    assert per_claim.loc["b", "wall_s"] == 5 and per_claim.loc["b", "max_rss_mb"] == 2000
+    assert math.isnan(per_claim.loc["c", "wall_s"]) and per_claim.loc["c", "jobs"] == 0
+
+
+def test_a_claim_is_charged_the_jobs_behind_its_rows_alone():
+    parity = {f"d{d}": {"d": d, "steps": 100} for d in (5, 10, 30)}
+    one_each = {v: [v] for v in parity}
+    theory = ["gradient_variance"]
+    # A claim that reads one variant: that variant's job, not the family's.
+    assert costs.claim_jobs("parity", "parity_seeds", {"d": 30}, parity, one_each, theory) == [
+        ("parity", "train_d30")
+    ]
+    # A table of the theory alone (declared in the spec's TABLE_READS).
+    assert costs.claim_jobs("parity", "parity_gradvar_fit", {}, parity, one_each, theory) == [
+        ("parity", "gradient_variance")
+    ]
+    # GaLU: a row that compares learners (the width checks) is charged both searches of that
+    # table and no other experiment's job; Fig 1's rows charge their dataset's job too.
+    gating = {
+        "width-relu-o8": {"experiment": "width", "learner": "relu", "outputs": 8},
+        "width-galu-o8": {"experiment": "width", "learner": "galu", "outputs": 8},
+        "memorise-galu-m256-d8-k8": {"experiment": "memorise", "learner": "galu"},
+        "images-mnist-relu-k16-lr0.001": {
+            "experiment": "images",
+            "learner": "relu",
+            "dataset": "mnist",
+        },
+        "images-fashion_mnist-relu-k16-lr0.001": {
+            "experiment": "images",
+            "learner": "relu",
+            "dataset": "fashion_mnist",
+        },
+    }
+    jobs = {name.replace("-", "_"): [name] for name in gating}
+    found = costs.claim_jobs(
+        "gating", "gating_width_checks", {"learner": "galu"}, gating, jobs, ["exact_memorise"]
+    )
+    assert sorted(found) == [("gating", "train_width_galu_o8"), ("gating", "train_width_relu_o8")]
+    found = costs.claim_jobs(
+        "gating",
+        "gating_images_checks",
+        {"dataset": "mnist", "selection": "test"},
+        gating,
+        jobs,
+        [],
+    )
+    assert found == [("gating", "train_images_mnist_relu_k16_lr0.001"), ("datasets", "mnist")]
 
 
 @pytest.mark.parametrize(

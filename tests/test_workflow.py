@@ -145,7 +145,16 @@ def test_runtime_tables_cost_every_benchmarked_job(smoke_run):
     per_claim = pd.read_csv(results / "tables" / "runtime_claims.csv")
     claims = pd.read_csv(results / "claims.csv")
     assert list(per_claim.id) == list(claims.id)
-    assert per_claim.wall_s.notna().all()
+    # Each claim is charged the jobs behind its rows: never more than its family's...
+    per_family = families.wall_s.to_dict()
+    for row in per_claim.itertuples():
+        assert row.wall_s <= per_family[row.family] + 1e-9 or row.jobs == 0, row.id
+    # ...one job for a claim on one variant, and none where its rows are not run at this scale
+    # (smoke trains no Fashion-MNIST).
+    assert per_claim.set_index("id").loc["parity-d30-chance", "jobs"] == 1
+    unrun = set(per_claim[per_claim.jobs == 0].id)
+    assert unrun == {c for c in claims.id if c.startswith("gating-images-fashion")}
+    assert per_claim[per_claim.jobs > 0].wall_s.notna().all()
 
 
 def test_second_run_does_nothing(smoke_run):

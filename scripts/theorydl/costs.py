@@ -5,8 +5,10 @@ Snakemake writes one benchmark file per job (``results/<scale>/benchmarks/<famil
 Timings are measurements of this machine and this run, so they live in their own tables
 (``runtime_*``) and never in a table that a claim or a determinism check reads.
 
-A claim's time to reproduce is the compute of its family: the family's runs are trained once and
-feed all its claims, so that is what running ``snakemake --until <family>_aggregate`` costs.
+A claim's time to reproduce is the compute of the jobs whose outputs it is judged on
+(:func:`claim_jobs`): the training jobs of the variants its table's rows come from (those its
+``where`` names, or what the family's analysis declares for the table in ``TABLE_READS``), the
+theory jobs the table reads, and the datasets those variants read.
 
 On a GPU, a training job also records in its runs' ``meta.json`` how busy the device was while it
 trained and the most GPU memory it held (:class:`theorydl.runtime.GpuMonitor`); those join the
@@ -16,8 +18,10 @@ job's row by the job name that ``meta.json`` records (its benchmark file's stem)
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +33,28 @@ BENCHMARK_COLUMNS = {"s": "wall_s", "cpu_time": "cpu_s", "max_rss": "max_rss_mb"
 # Empty (NaN) for jobs that ran on CPU; the Markdown and LaTeX tables leave them out then.
 GPU_COLUMNS = ["gpu_util_pct", "gpu_memory_mb"]
 FAMILY_COLUMNS = ["family", "jobs", "wall_s", "cpu_s", "max_rss_mb", *GPU_COLUMNS, "slowest_job"]
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What a table is computed from, so that a claim that reads it is charged the jobs behind
+    it (:func:`claim_jobs`). A family's analysis declares this in ``TABLE_READS`` for a table whose
+    rows do not simply come from the variants a claim's ``where`` names.
+
+    - ``variants``: the hyperparameters a variant must have to feed the table (``None``: the
+      table reads no trained run, only theory jobs);
+    - ``theory``: the theory jobs it reads, by name or name prefix (``None``: every theory job
+      of the family);
+    - ``across``: ``where`` keys whose rows compare variants (a GaLU row beside ReLU's) instead
+      of selecting them: they do not narrow the variants charged.
+    """
+
+    variants: Mapping[str, Any] | None = field(default_factory=dict)
+    theory: tuple[str, ...] | None = None
+    across: tuple[str, ...] = ()
+
+
+EVERYTHING = Reads()  # an undeclared table: the variants its claim's where names, every theory job
 
 
 class BenchmarkError(ValueError):
@@ -158,22 +184,75 @@ def _gpu_summary(jobs: pd.DataFrame) -> dict[str, float]:
     }
 
 
-def claim_costs(claims: pd.DataFrame, families: pd.DataFrame) -> pd.DataFrame:
-    """Per claim: the compute of the family whose runs it is judged on."""
-    per_family = families.set_index("family")
+def _same(found: Any, wanted: Any) -> bool:
+    if isinstance(found, (int, float)) and isinstance(wanted, (int, float)):
+        return bool(np.isclose(found, wanted))
+    return found == wanted
+
+
+def claim_jobs(
+    family: str,
+    table: str,
+    where: Mapping[str, Any],
+    variants: Mapping[str, Mapping[str, Any]],
+    training_jobs: Mapping[str, Iterable[str]],
+    theory_jobs: Iterable[str],
+) -> list[tuple[str, str]]:
+    """The jobs, as (benchmark folder, job name), whose outputs a claim on ``table`` with rows
+    ``where`` is judged on: the training jobs (``train_<job>``; ``training_jobs``: job → its
+    variants) of the variants that feed those rows, the family's theory jobs the table reads,
+    and the dataset jobs of the images those variants read. What feeds a table is the analysis'
+    ``TABLE_READS`` declaration, else the variants whose hyperparameters match ``where`` (keys
+    that are no hyperparameter, such as a table's own columns, select nothing)."""
+    from theorydl import config
+
+    analysis = config.family_module(family, "analysis")
+    reads = getattr(analysis, "TABLE_READS", {}).get(table, EVERYTHING)
+    # A where key that is a hyperparameter of some variant selects (a variant without it is
+    # not selected); any other key is a column of the table's own.
+    known = {key for hparams in variants.values() for key in hparams}
+    wanted = {**(reads.variants or {})}
+    wanted.update({k: v for k, v in where.items() if k in known and k not in reads.across})
+    chosen = [
+        name
+        for name, hparams in variants.items()
+        if reads.variants is not None
+        and all(k in hparams and _same(hparams[k], v) for k, v in wanted.items())
+    ]
+    trained = [
+        (family, f"train_{job}")
+        for job, members in training_jobs.items()
+        if set(members) & set(chosen)
+    ]
+    theory = [
+        (family, job) for job in theory_jobs if reads.theory is None or job.startswith(reads.theory)
+    ]
+    images = config.variant_datasets(family, variants, chosen)
+    return trained + theory + [("datasets", name) for name in images]
+
+
+def claim_costs(
+    claims: pd.DataFrame, jobs: pd.DataFrame, charged: Mapping[str, Iterable[tuple[str, str]]]
+) -> pd.DataFrame:
+    """Per claim: how many jobs it is judged on (``charged``: claim id → (folder, job), see
+    :func:`claim_jobs`), their summed wall time and their largest peak memory; NaN where none
+    of them ran (a family not run)."""
+    by_job = jobs.set_index(["family", "job"])
     rows = []
     for row in claims.itertuples():
-        known = row.family in per_family.index
+        mine = [key for key in charged.get(row.id, ()) if key in by_job.index]
+        ran = by_job.loc[mine] if mine else by_job.iloc[:0]
         rows.append(
             {
                 "id": row.id,
                 "family": row.family,
                 "verdict": row.verdict,
-                "wall_s": per_family.loc[row.family, "wall_s"] if known else np.nan,
-                "max_rss_mb": per_family.loc[row.family, "max_rss_mb"] if known else np.nan,
+                "jobs": len(ran),
+                "wall_s": ran.wall_s.sum() if len(ran) else np.nan,
+                "max_rss_mb": ran.max_rss_mb.max() if len(ran) else np.nan,
             }
         )
-    return pd.DataFrame(rows, columns=["id", "family", "verdict", "wall_s", "max_rss_mb"])
+    return pd.DataFrame(rows, columns=["id", "family", "verdict", "jobs", "wall_s", "max_rss_mb"])
 
 
 def duration(seconds: float) -> str:

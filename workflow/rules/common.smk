@@ -194,6 +194,13 @@ def training_rule(family, job=None, variants=None):
             "../../scripts/train.py"
 
 
+def training_jobs(family):
+    """A family's training jobs, each with the variants it trains: its spec's groups, or one job
+    per variant (named after it)."""
+    jobs = tdl_config.family_jobs(family, config[family])
+    return jobs if jobs is not None else {v: [v] for v in VARIANTS[family]}
+
+
 def training_rules(family):
     """The training rules of ``family``, with grouped jobs where its spec defines ``jobs``."""
     jobs = tdl_config.family_jobs(family, config[family])

@@ -30,6 +30,7 @@ rule costs:
     GPU utilization and memory per job where jobs ran on a GPU (from the runs' meta.json)."""
     input:
         claims=rules.claims.output.csv,
+        claims_file="config/claims.yaml",
         tables=selected_tables(),
         metas=[f for family in SELECTED for f in all_run_files(family, "meta.json")],
         # The dataset jobs are costed too: their benchmarks must exist before this job reads them.
@@ -49,6 +50,9 @@ rule costs:
         code=code_digest("scripts/cost_tables.py"),
         benchmarks=benchmark_files,
         families=[*SELECTED, "datasets"],
+        # What each claim's table is made of (costs.claim_jobs): variants and training jobs.
+        variants={family: VARIANTS[family] for family in SELECTED},
+        training_jobs={family: training_jobs(family) for family in SELECTED},
     log:
         f"{LOGS}/costs.log",
     conda:

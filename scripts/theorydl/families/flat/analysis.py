@@ -30,8 +30,13 @@ import numpy as np
 import pandas as pd
 
 from theorydl import runs
+from theorydl.costs import Reads
 from theorydl.families.flat.spec import METHODS, TABLES
 from theorydl.tables import fmt, mean_std, write_table
+
+# What the claims' tables are made of (theorydl.costs.claim_jobs): the per-seed table reads
+# the training runs alone (not the test-cost timing).
+TABLE_READS = {"flat_seeds": Reads(theory=())}
 
 __all__ = ["METHODS", "METHOD_NAMES", "TABLES", "aggregate", "report_values", "zoom_window"]
 

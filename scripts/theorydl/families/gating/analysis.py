@@ -15,8 +15,21 @@ import numpy as np
 import pandas as pd
 
 from theorydl import runs
+from theorydl.costs import Reads
 from theorydl.families.gating.spec import TABLES, minimal_width, search_probes
 from theorydl.tables import fmt, write_table
+
+# What the claims' tables are made of (theorydl.costs.claim_jobs). Each checks table reads one
+# experiment; a row of the label-noise and width checks compares a learner with another (ReLU's
+# test MSE beside GaLU's, GaLU's width beside ReLU's), so the learner does not narrow them.
+TABLE_READS = {
+    "gating_memorise_checks": Reads({"experiment": "memorise"}, theory=("exact_memorise",)),
+    "gating_noise_checks": Reads(
+        {"experiment": "noise"}, theory=("exact_noise",), across=("learner",)
+    ),
+    "gating_width_checks": Reads({"experiment": "width"}, theory=(), across=("learner",)),
+    "gating_images_checks": Reads({"experiment": "images"}, theory=()),
+}
 
 LEARNERS = ["exact", "hill_climbing", "galu", "galu0", "relu", "linear"]  # every table's order
 LINE_RATIOS = (0.25, 0.5, 0.75)  # where the claims compare the learners with 1 − kd/m

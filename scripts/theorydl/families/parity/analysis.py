@@ -26,8 +26,17 @@ import numpy as np
 import pandas as pd
 
 from theorydl import runs
+from theorydl.costs import Reads
 from theorydl.families.parity.spec import TABLES
 from theorydl.tables import fmt, mean_std, write_table
+
+# What the claims' tables are made of (theorydl.costs.claim_jobs): the per-seed table reads
+# the training runs alone; Theorem 1's tables the exact gradient variance alone.
+TABLE_READS = {
+    "parity_seeds": Reads(theory=()),
+    "parity_gradvar": Reads(variants=None, theory=("gradient_variance",)),
+    "parity_gradvar_fit": Reads(variants=None, theory=("gradient_variance",)),
+}
 
 __all__ = ["TABLES", "aggregate", "report_values"]
 

@@ -37,8 +37,18 @@ import numpy as np
 import pandas as pd
 
 from theorydl import runs
+from theorydl.costs import Reads
 from theorydl.families.sharing.spec import ARCHITECTURES, IMAGE_SIDE, SETTING, TABLES
 from theorydl.tables import fmt, mean_std, write_table
+
+# What the claims' tables are made of (theorydl.costs.claim_jobs): the C trend compares the mixed
+# target's runs on Gaussian patches across every C; the Walsh tables read the Walsh runs alone
+# (every variant has a layout, the Walsh ones alone use it).
+TABLE_READS = {
+    "sharing_mix_trend": Reads({"target": "mixed", "patches": "gaussian"}),
+    "sharing_walsh_seeds": Reads({"target": "walsh"}),
+    "sharing_walsh_trend": Reads({"target": "walsh"}),
+}
 
 __all__ = ["SETTING", "TABLES", "aggregate", "report_values"]
 

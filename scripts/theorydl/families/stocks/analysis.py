@@ -27,8 +27,16 @@ import numpy as np
 import pandas as pd
 
 from theorydl import runs
+from theorydl.costs import Reads
 from theorydl.families.stocks.spec import METHOD_NAMES, TABLES
 from theorydl.tables import fmt, mean_std, write_table
+
+# What the claims' tables are made of (theorydl.costs.claim_jobs): the per-seed table reads
+# the training runs alone; the moments' fit the second-moment job alone.
+TABLE_READS = {
+    "stocks_seeds": Reads(theory=()),
+    "stocks_moments_fit": Reads(variants=None, theory=("second_moments",)),
+}
 
 __all__ = ["METHOD_NAMES", "TABLES", "aggregate", "report_values"]
 

@@ -25,8 +25,16 @@ import numpy as np
 import pandas as pd
 
 from theorydl import runs
+from theorydl.costs import Reads
 from theorydl.families.tuples.spec import TABLES
 from theorydl.tables import fmt, mean_std, write_table
+
+# What the claims' tables are made of (theorydl.costs.claim_jobs): the per-seed table reads
+# the training runs alone; the SNR table the gradient SNR jobs alone.
+TABLE_READS = {
+    "tuples_seeds": Reads(theory=()),
+    "tuples_snr": Reads(variants=None, theory=("snr_init",)),
+}
 
 FINAL_EVALS = 5  # final accuracy: mean of the last 5 evaluations (10 000 test tuples)
 SMOOTHING_EVALS = 5  # peak accuracy: max of a 5-evaluation moving average
