@@ -654,6 +654,168 @@ def gating_work(cfg: gating.GatingConfig) -> Work:
     return Work(dense_step_flops([cfg.d, cfg.k, 1], cfg.batch_size) + gates)
 
 
+# gating, Fig 1: two hidden layers of k = 96 on 64 whitened dimensions, a 10-way softmax, Adam,
+# batch 128, at Fashion-MNIST's size (54 000 training, 6 000 validation, 10 000 test images).
+# The data are Gaussian stand-ins with the whitened images' statistics (zero mean, identity
+# covariance): a step's cost does not depend on the pixels, and the benchmark needs no dataset.
+
+
+def image_config(learner: str) -> gating.GatingConfig:
+    """Fig 1's widest network on Fashion-MNIST: GaLU0 (sigmoid gates, α = 0.5) or Linear."""
+    return gating.GatingConfig(experiment="images", learner=learner, k=96, alpha=0.5)
+
+
+def stand_in_images(cfg: gating.GatingConfig) -> gating_data.Whitened:
+    """Whitened images' stand-ins of Fashion-MNIST's split sizes (fixed draws)."""
+    rng = np.random.default_rng(0)
+
+    def part(n: int) -> tuple[np.ndarray, np.ndarray]:
+        return rng.standard_normal((n, cfg.pca_dims)).astype(np.float32), rng.integers(0, 10, n)
+
+    return gating_data.Whitened(*part(54_000), *part(6_000), *part(10_000))
+
+
+class ImageHostData:
+    """Batches in a fresh numpy permutation every pass; an evaluation fetches the loss on all
+    70 000 images, as the engine evaluates the training, validation and test splits."""
+
+    def __init__(self, cfg: gating.GatingConfig, seed: int):
+        images = stand_in_images(cfg)
+        self.x, self.y = images.x_train, images.y_train.astype(np.int32)
+        self.every = (
+            np.concatenate([images.x_train, images.x_validation, images.x_test]),
+            np.concatenate([images.y_train, images.y_validation, images.y_test]).astype(np.int32),
+        )
+        self.batch, self.rng = cfg.batch_size, np.random.default_rng(seed)
+        self.epoch, self.order = -1, np.arange(len(self.y))
+
+    def train_batch(self, step: int) -> tuple[np.ndarray, np.ndarray]:
+        epoch, position = divmod(step, len(self.y) // self.batch)
+        if epoch != self.epoch:
+            self.epoch, self.order = epoch, self.rng.permutation(len(self.y))
+        index = self.order[position * self.batch : (position + 1) * self.batch]
+        return self.x[index], self.y[index]
+
+    def eval_batch(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.every
+
+
+def image_logits(cfg: gating.GatingConfig, x: tf.Tensor, layers: list, readout: tuple) -> tf.Tensor:
+    """Logits ``[n, 10]``: each layer ``(w, b, f)`` gated by sigmoid(x₀f) (GaLU0), or not."""
+    hidden = x
+    for w, b, f in layers:
+        linear = tf.matmul(hidden, w) + b
+        hidden = linear * tf.sigmoid(tf.matmul(x, f)) if cfg.learner == "galu0" else linear
+    return tf.matmul(hidden, readout[0]) + readout[1]
+
+
+def image_gates(cfg: gating.GatingConfig, seed: int) -> np.ndarray:
+    """GaLU0's gate vectors ``[layers, d, k]`` of one seed, at the authors' scale."""
+    return gating_data.image_gate_vectors(seed, cfg).astype(np.float32)
+
+
+def image_engine(learner: str) -> Callable[[list[int]], tuple[Any, Any]]:
+    """The family's image ensemble and Adam, as ``gating.run`` builds them."""
+
+    def build(seeds: list[int]) -> tuple[Any, Any]:
+        cfg = image_config(learner)
+        task = gating.ImageEnsemble(cfg, seeds, stand_in_images(cfg))
+        return task, engine.Adam(task.trainable_variables, cfg.learning_rate)
+
+    return build
+
+
+def _image_shapes(cfg: gating.GatingConfig) -> list[list[int]]:
+    sizes = [cfg.pca_dims] + [cfg.k] * cfg.layers
+    return [[a, b] for a, b in itertools.pairwise(sizes)]
+
+
+def image_session(learner: str) -> Callable[[int], SessionModel]:
+    """The network as a TF1 graph, Adam, softmax cross-entropy."""
+
+    def build(seed: int) -> SessionModel:
+        cfg = image_config(learner)
+        graph = tf1.Graph()
+        with graph.as_default():
+            tf1.set_random_seed(seed)
+            x = tf1.placeholder(tf.float32, [None, cfg.pca_dims])
+            y = tf1.placeholder(tf.int32, [None])
+            gates = image_gates(cfg, seed)
+            layers = [
+                (
+                    tf1.Variable(tf1.random_normal(shape, stddev=_xavier(shape, math.sqrt(2.0)))),
+                    tf1.Variable(tf1.zeros([shape[1]])),
+                    tf.constant(gates[i]),
+                )
+                for i, shape in enumerate(_image_shapes(cfg))
+            ]
+            shape_u = [cfg.k, 10]
+            readout = (
+                tf1.Variable(tf1.random_normal(shape_u, stddev=_xavier(shape_u, 1.0))),
+                tf1.Variable(tf1.zeros([10])),
+            )
+            logits = image_logits(cfg, x, layers, readout)
+            loss = tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+            )
+            train = tf1.train.AdamOptimizer(cfg.learning_rate).minimize(loss)
+        return SessionModel(graph, (x, y), train, (loss,), ImageHostData(cfg, seed))
+
+    return build
+
+
+class ImageNetwork(keras.layers.Layer):
+    """The network as a Keras layer: images ``[n, d]`` → logits ``[n, 10]``; GaLU0's gate
+    vectors are constants of the layer, not weights."""
+
+    def __init__(self, cfg: gating.GatingConfig, seed: int, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.cfg = cfg
+        gates = image_gates(cfg, seed)
+
+        def normal(shape: list[int], gain: float, name: str) -> Any:
+            init = keras.initializers.RandomNormal(stddev=_xavier(shape, gain), seed=seed)
+            return self.add_weight(shape=shape, initializer=init, name=name)
+
+        self.stack = [
+            (
+                normal(shape, math.sqrt(2.0), f"w{i}"),
+                self.add_weight(shape=[shape[1]], initializer="zeros", name=f"b{i}"),
+                tf.constant(gates[i]),
+            )
+            for i, shape in enumerate(_image_shapes(cfg))
+        ]
+        self.readout = (
+            normal([cfg.k, 10], 1.0, "u"),
+            self.add_weight(shape=[10], initializer="zeros", name="c"),
+        )
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:
+        return image_logits(self.cfg, x, self.stack, self.readout)
+
+
+def image_keras(learner: str) -> Callable[[int], tuple[keras.Model, HostData]]:
+    """The network as a Keras model, Adam, sparse softmax cross-entropy."""
+
+    def build(seed: int) -> tuple[keras.Model, HostData]:
+        cfg = image_config(learner)
+        model = keras.Sequential([keras.Input((cfg.pca_dims,)), ImageNetwork(cfg, seed)])
+        model.compile(
+            keras.optimizers.Adam(cfg.learning_rate, epsilon=1e-8),
+            keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        )
+        return model, ImageHostData(cfg, seed)
+
+    return build
+
+
+def image_work(cfg: gating.GatingConfig) -> Work:
+    """Both hidden layers and the readout forward and backward; GaLU0's gates add one forward
+    product x₀F per layer with nothing to differentiate."""
+    gates = cfg.layers * 2 * cfg.batch_size * cfg.pca_dims * cfg.k if cfg.learner == "galu0" else 0
+    return Work(dense_step_flops([cfg.pca_dims, *[cfg.k] * cfg.layers, 10], cfg.batch_size) + gates)
+
+
 # --------------------------------------------------------------------------------------------
 # stocks: the linear softmax network d = 1000 → k = 1000, E2E loss −zᵀp, Adam 0.1, batch 100.
 
@@ -855,6 +1017,31 @@ BENCHMARKS: dict[str, Benchmark] = {
         gating_session("galu"),
         gating_keras("galu"),
         lambda: gating_work(gating_config("galu")),
+    ),
+    "gating-images-galu0": Benchmark(
+        "gating",
+        "galu0, images, k=96",
+        "whitened 64 → 96 → 96 GaLU0 (sigmoid gates from the input, α = 0.5) → 10, softmax, "
+        "Adam 1e-3, Fashion-MNIST's size",
+        128,
+        image_config("galu0").eval_every,
+        1000,
+        image_engine("galu0"),
+        image_session("galu0"),
+        image_keras("galu0"),
+        lambda: image_work(image_config("galu0")),
+    ),
+    "gating-images-linear": Benchmark(
+        "gating",
+        "linear, images, k=96",
+        "whitened 64 → 96 → 96 linear → 10, softmax, Adam 1e-3, Fashion-MNIST's size",
+        128,
+        image_config("linear").eval_every,
+        1000,
+        image_engine("linear"),
+        image_session("linear"),
+        image_keras("linear"),
+        lambda: image_work(image_config("linear")),
     ),
     "stocks": Benchmark(
         "stocks",
