@@ -322,8 +322,17 @@ def test_galu0_gates_read_the_input_at_the_authors_scale_and_are_never_trained(g
     with tf.GradientTape() as tape:
         tape.watch(task.f)
         loss = tf.reduce_sum(task.train_loss(tf.constant(0, tf.int64)))
-    assert tape.gradient(loss, task.f) is not None  # sigmoid gates pass a gradient, but...
-    assert not task.f.trainable  # ...nothing applies it: the optimizer sees w, b, u, c alone
+    assert tape.gradient(loss, task.f) is None  # a sigmoid has a slope; the gates take none
+    assert not task.f.trainable  # and the optimizer sees w, b, u, c alone
+    from theorydl import engine
+
+    before = task.f.numpy().copy()
+    loop = engine._Loop(task, engine.Adam(task.trainable_variables, 1e-2))
+    loop.advance(tf.constant(20, tf.int64))
+    assert np.array_equal(task.f.numpy(), before)  # trained 20 steps, the gates as drawn
+    assert not np.array_equal(
+        task.w[0].numpy(), gating.ImageEnsemble(cfg, [0, 1], fake_images()).w[0].numpy()
+    )
 
 
 def test_the_image_networks_differ_only_in_their_activation(gating, tf):

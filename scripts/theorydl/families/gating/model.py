@@ -198,6 +198,9 @@ class GatingEnsemble(tf.Module):
 
 
 def _gate(z: tf.Tensor, kind: str) -> tf.Tensor:
+    """GaLU0's gate of pre-activations z: the step, or a sigmoid, which unlike the step has a
+    gradient; no gradient reaches the gate vectors either way (they are never trained)."""
+    z = tf.stop_gradient(z)
     return step_gate(z) if kind == "step" else tf.sigmoid(z)
 
 
