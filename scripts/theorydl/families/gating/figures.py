@@ -72,7 +72,7 @@ def fig1_images(inputs: Any) -> plt.Figure:
         ax.set(xlabel="width k (two hidden layers)", ylabel="test error (%)")
         ax.set_title(DATASET_TITLES.get(dataset, dataset), fontsize="medium")
     axes[0][0].plot([], [], "--", color="0.5", label="selected on test (the paper's way)")
-    axes[0][0].plot([], [], "o", color="0.5", markerfacecolor="none", label="published")
+    axes[0][0].plot([], [], "o", color="0.5", markerfacecolor="none", label="published (full data)")
     axes[0][0].legend(fontsize="x-small")
     return fig
 
