@@ -19,42 +19,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from theorydl.tables import fmt
+from theorydl.tables import EVERYTHING, fmt
 
 # Snakemake's benchmark columns that we keep, under names that say their unit.
 BENCHMARK_COLUMNS = {"s": "wall_s", "cpu_time": "cpu_s", "max_rss": "max_rss_mb"}
 # Empty (NaN) for jobs that ran on CPU; the Markdown and LaTeX tables leave them out then.
 GPU_COLUMNS = ["gpu_util_pct", "gpu_memory_mb"]
 FAMILY_COLUMNS = ["family", "jobs", "wall_s", "cpu_s", "max_rss_mb", *GPU_COLUMNS, "slowest_job"]
-
-
-@dataclass(frozen=True)
-class Reads:
-    """What a table is computed from, so that a claim that reads it is charged the jobs behind
-    it (:func:`claim_jobs`). A family's analysis declares this in ``TABLE_READS`` for a table whose
-    rows do not simply come from the variants a claim's ``where`` names.
-
-    - ``variants``: the hyperparameters a variant must have to feed the table (``None``: the
-      table reads no trained run, only theory jobs);
-    - ``theory``: the theory jobs it reads, by name or name prefix (``None``: every theory job
-      of the family);
-    - ``across``: ``where`` keys whose rows compare variants (a GaLU row beside ReLU's) instead
-      of selecting them: they do not narrow the variants charged.
-    """
-
-    variants: Mapping[str, Any] | None = field(default_factory=dict)
-    theory: tuple[str, ...] | None = None
-    across: tuple[str, ...] = ()
-
-
-EVERYTHING = Reads()  # an undeclared table: the variants its claim's where names, every theory job
 
 
 class BenchmarkError(ValueError):

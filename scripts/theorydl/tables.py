@@ -7,8 +7,10 @@ stays byte-stable across pandas versions.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,6 +50,28 @@ _TEX_SYMBOLS = {
     "Σ": r"$\Sigma$",
     "…": r"\ldots{}",
 }
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What a table is computed from, so that a claim that reads it is charged the jobs behind
+    it (``theorydl.costs.claim_jobs``). A family's analysis declares this in ``TABLE_READS``
+    for a table whose rows do not simply come from the variants a claim's ``where`` names.
+
+    - ``variants``: the hyperparameters a variant must have to feed the table (``None``: the
+      table reads no trained run, only theory jobs);
+    - ``theory``: the theory jobs it reads, by name or name prefix (``None``: every theory job
+      of the family);
+    - ``across``: ``where`` keys whose rows compare variants (a GaLU row beside ReLU's) instead
+      of selecting them: they do not narrow the variants charged.
+    """
+
+    variants: Mapping[str, Any] | None = field(default_factory=dict)
+    theory: tuple[str, ...] | None = None
+    across: tuple[str, ...] = ()
+
+
+EVERYTHING = Reads()  # an undeclared table: the variants its claim's where names, every theory job
 
 
 class Raw:

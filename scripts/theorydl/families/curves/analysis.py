@@ -27,10 +27,9 @@ import numpy as np
 import pandas as pd
 
 from theorydl import runs
-from theorydl.costs import Reads
 from theorydl.families.curves.spec import TABLES
 from theorydl.families.curves.theory import loglog_slope, relative_errors
-from theorydl.tables import Raw, fmt, write_table
+from theorydl.tables import Raw, Reads, fmt, write_table
 
 # What the claims' tables are made of (theorydl.costs.claim_jobs): the per-seed errors read
 # the training runs alone; the conditioning fit the conditioning job alone.

@@ -30,9 +30,8 @@ import numpy as np
 import pandas as pd
 
 from theorydl import runs
-from theorydl.costs import Reads
 from theorydl.families.flat.spec import METHODS, TABLES
-from theorydl.tables import fmt, mean_std, write_table
+from theorydl.tables import Reads, fmt, mean_std, write_table
 
 # What the claims' tables are made of (theorydl.costs.claim_jobs): the per-seed table reads
 # the training runs alone (not the test-cost timing).

@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 
 from theorydl import runs
-from theorydl.costs import Reads
 from theorydl.families.gating.spec import TABLES, minimal_width, search_probes
-from theorydl.tables import fmt, write_table
+from theorydl.tables import Reads, fmt, write_table
 
 # What the claims' tables are made of (theorydl.costs.claim_jobs). Each checks table reads one
 # experiment; a row of the label-noise and width checks compares a learner with another (ReLU's

@@ -26,9 +26,8 @@ import numpy as np
 import pandas as pd
 
 from theorydl import runs
-from theorydl.costs import Reads
 from theorydl.families.parity.spec import TABLES
-from theorydl.tables import fmt, mean_std, write_table
+from theorydl.tables import Reads, fmt, mean_std, write_table
 
 # What the claims' tables are made of (theorydl.costs.claim_jobs): the per-seed table reads
 # the training runs alone; Theorem 1's tables the exact gradient variance alone.

@@ -37,9 +37,8 @@ import numpy as np
 import pandas as pd
 
 from theorydl import runs
-from theorydl.costs import Reads
 from theorydl.families.sharing.spec import ARCHITECTURES, IMAGE_SIDE, SETTING, TABLES
-from theorydl.tables import fmt, mean_std, write_table
+from theorydl.tables import Reads, fmt, mean_std, write_table
 
 # What the claims' tables are made of (theorydl.costs.claim_jobs): the C trend compares the mixed
 # target's runs on Gaussian patches across every C; the Walsh tables read the Walsh runs alone

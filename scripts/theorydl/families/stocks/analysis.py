@@ -27,9 +27,8 @@ import numpy as np
 import pandas as pd
 
 from theorydl import runs
-from theorydl.costs import Reads
 from theorydl.families.stocks.spec import METHOD_NAMES, TABLES
-from theorydl.tables import fmt, mean_std, write_table
+from theorydl.tables import Reads, fmt, mean_std, write_table
 
 # What the claims' tables are made of (theorydl.costs.claim_jobs): the per-seed table reads
 # the training runs alone; the moments' fit the second-moment job alone.
