@@ -1,5 +1,6 @@
 # theorydl-artifact: every failure case of "Failures of Gradient-Based Deep Learning", the
-# weight-sharing ablation and GaLU networks, from training to the report.
+# weight-sharing ablation, GaLU networks and (reconstructed) hierarchical models, from training
+# to the report.
 #
 #   snakemake --cores all                       # paper scale (config/config.yaml)
 #   snakemake --cores all --config scale=quick  # every claim judgeable on a laptop CPU
@@ -24,6 +25,7 @@ include: "workflow/rules/curves.smk"
 include: "workflow/rules/flat.smk"
 include: "workflow/rules/sharing.smk"
 include: "workflow/rules/gating.smk"
+include: "workflow/rules/hierarchical.smk"
 include: "workflow/rules/claims.smk"
 include: "workflow/rules/report.smk"
 

@@ -138,6 +138,7 @@ def test_runtime_tables_cost_every_benchmarked_job(smoke_run):
         "flat",
         "sharing",
         "gating",
+        "hierarchical",
         "datasets",  # the dataset jobs (fetch and convert) are costed too
         "total",
     ]
@@ -355,7 +356,10 @@ def test_with_gpus_visible_the_cpu_families_take_none(tmp_path):
     gating = {rule for rule in slots if rule.startswith("gating_train_")}
     width = {rule for rule in gating if rule.startswith("gating_train_width_")}
     assert len(width) == 2 and len(gating - width) >= 5
-    for rule in ["parity_train", *sharing, *(gating - width)]:  # config.yaml's cpu_families
+    hierarchical = {rule for rule in slots if rule.startswith("hierarchical_train_")}
+    assert len(hierarchical) == 8
+    cpu_rules = ["parity_train", *sharing, *(gating - width), *hierarchical]
+    for rule in cpu_rules:  # config.yaml's cpu_families
         assert slots[rule] == {0}, rule
     # ... but for GaLU's width searches, whose widest networks gain from a GPU (spec.wants_gpu).
     gpu_rules = ("tuples_train", "stocks_train", "curves_train", "flat_train", "tuples_snr")

@@ -65,6 +65,7 @@ from theorydl.families.curves import model as curves  # noqa: E402
 from theorydl.families.flat import model as flat  # noqa: E402
 from theorydl.families.gating import data as gating_data  # noqa: E402
 from theorydl.families.gating import model as gating  # noqa: E402
+from theorydl.families.hierarchical import model as hierarchical  # noqa: E402
 from theorydl.families.parity.model import ParityConfig, ParityEnsemble  # noqa: E402
 from theorydl.families.sharing import model as sharing  # noqa: E402
 from theorydl.families.stocks import model as stocks  # noqa: E402
@@ -817,6 +818,101 @@ def image_work(cfg: gating.GatingConfig) -> Work:
 
 
 # --------------------------------------------------------------------------------------------
+# hierarchical (reconstructed): the end-to-end CNN on 27 × 27 images of hierarchical digits, two
+# 3 × 3 stride-3 convolutions of 32 channels + ReLU and a linear readout, softmax, Adam 1e-3,
+# batch 64, at the paper scale's largest training set (3 200 images; 2 000 test images).
+
+HIERARCHICAL = hierarchical.HierarchicalConfig(learner="e2e", train_examples=3200)
+
+
+class HierarchicalHostData:
+    """The seed's training images (the family's own draws), batches drawn with replacement by
+    numpy; an evaluation fetches the loss on the test images."""
+
+    def __init__(self, seed: int):
+        train, test = hierarchical.draws(HIERARCHICAL, [seed])
+        self.x, self.y = train[0].images[..., None], train[0].labels.astype(np.int32)
+        self.test = (test[0].images[..., None], test[0].labels.astype(np.int32))
+        self.rng = np.random.default_rng(seed)
+
+    def train_batch(self, step: int) -> tuple[np.ndarray, np.ndarray]:
+        index = self.rng.integers(0, len(self.y), HIERARCHICAL.batch_size)
+        return self.x[index], self.y[index]
+
+    def eval_batch(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.test
+
+
+def hierarchical_engine(seeds: list[int]) -> tuple[Any, Any]:
+    """The family's ensemble and Adam, as ``hierarchical.run`` builds them."""
+    cfg = HIERARCHICAL
+    train, test = hierarchical.draws(cfg, seeds)
+    images = [np.stack([s.images for s in part])[..., None] for part in (train, test)]
+    labels = [np.stack([s.labels for s in part]) for part in (train, test)]
+    task = hierarchical.ConvStack(cfg, seeds, (images[0], labels[0]), (images[1], labels[1]))
+    return task, engine.Adam(task.trainable_variables, cfg.learning_rate)
+
+
+def _glorot_bound(fan_in: int, fan_out: int) -> float:
+    return math.sqrt(6.0 / (fan_in + fan_out))
+
+
+def hierarchical_session(seed: int) -> SessionModel:
+    """The CNN as a TF1 graph (``conv2d`` with stride 3), Adam."""
+    cfg, side = HIERARCHICAL, HIERARCHICAL.side
+    graph = tf1.Graph()
+    with graph.as_default():
+        tf1.set_random_seed(seed)
+        x = tf1.placeholder(tf.float32, [None, side, side, 1])
+        y = tf1.placeholder(tf.int32, [None])
+        hidden, channels = x, 1
+        for _ in cfg.classes:
+            bound = _glorot_bound(9 * channels, cfg.width)
+            w = tf1.Variable(tf1.random_uniform([3, 3, channels, cfg.width], -bound, bound))
+            b = tf1.Variable(tf1.zeros([cfg.width]))
+            hidden = tf.nn.relu(tf.nn.conv2d(hidden, w, strides=3, padding="VALID") + b)
+            channels = cfg.width
+        flat = tf.reshape(hidden, [-1, 9 * cfg.width])
+        bound = _glorot_bound(9 * cfg.width, 10)
+        u = tf1.Variable(tf1.random_uniform([9 * cfg.width, 10], -bound, bound))
+        logits = tf.matmul(flat, u) + tf1.Variable(tf1.zeros([10]))
+        loss = tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+        )
+        train = tf1.train.AdamOptimizer(cfg.learning_rate).minimize(loss)
+    return SessionModel(graph, (x, y), train, (loss,), HierarchicalHostData(seed))
+
+
+def hierarchical_keras(seed: int) -> tuple[keras.Model, HostData]:
+    """The CNN as a Keras model: ``Conv2D`` layers with stride 3, a dense readout, Adam."""
+    cfg = HIERARCHICAL
+    init = keras.initializers.GlorotUniform(seed=seed)
+    layers: list[Any] = [keras.Input((cfg.side, cfg.side, 1))]
+    layers += [
+        keras.layers.Conv2D(cfg.width, 3, strides=3, activation="relu", kernel_initializer=init)
+        for _ in cfg.classes
+    ]
+    layers += [keras.layers.Flatten(), keras.layers.Dense(10, kernel_initializer=init)]
+    model = keras.Sequential(layers)
+    model.compile(
+        keras.optimizers.Adam(cfg.learning_rate, epsilon=1e-8),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    return model, HierarchicalHostData(seed)
+
+
+def hierarchical_work(cfg: hierarchical.HierarchicalConfig) -> Work:
+    """Each convolution is a matrix product of its cells' 3 × 3 patches with the filters, then
+    the readout, forward and backward (3 × 2 FLOPs per multiply-add)."""
+    macs, channels, cells = 0, 1, cfg.side // 3
+    for _ in cfg.classes:
+        macs += cells * cells * 9 * channels * cfg.width
+        channels, cells = cfg.width, cells // 3
+    macs += 9 * cfg.width * 10
+    return Work(3 * 2 * cfg.batch_size * macs)
+
+
+# --------------------------------------------------------------------------------------------
 # stocks: the linear softmax network d = 1000 → k = 1000, E2E loss −zᵀp, Adam 0.1, batch 100.
 
 STOCKS = stocks.StocksConfig(method="e2e", k=1000)
@@ -1042,6 +1138,19 @@ BENCHMARKS: dict[str, Benchmark] = {
         image_session("linear"),
         image_keras("linear"),
         lambda: image_work(image_config("linear")),
+    ),
+    "hierarchical-e2e": Benchmark(
+        "hierarchical",
+        "e2e, n=3200",
+        "27 × 27 hierarchical digits → two 3 × 3 stride-3 convolutions of 32 + ReLU → 10, "
+        "softmax, Adam 1e-3 (reconstructed model)",
+        HIERARCHICAL.batch_size,
+        HIERARCHICAL.eval_every,
+        1000,
+        hierarchical_engine,
+        hierarchical_session,
+        hierarchical_keras,
+        lambda: hierarchical_work(HIERARCHICAL),
     ),
     "stocks": Benchmark(
         "stocks",

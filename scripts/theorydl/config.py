@@ -28,7 +28,7 @@ import yaml
 
 SCALES = ("paper", "quick", "smoke")
 # The experiment families, each a package theorydl/families/<name>/ (README: "Adding a family").
-FAMILIES = ("parity", "tuples", "stocks", "curves", "flat", "sharing", "gating")
+FAMILIES = ("parity", "tuples", "stocks", "curves", "flat", "sharing", "gating", "hierarchical")
 # The modules of a family's package; spec is what the workflow reads when it parses, the others
 # run inside jobs (model and theory import TensorFlow).
 FAMILY_PARTS = ("spec", "model", "analysis", "figures")
