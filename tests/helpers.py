@@ -80,3 +80,19 @@ def assert_not_judged_at_smoke(smoke_run: Path, repo: Path, family: str, count: 
     claims = pd.read_csv(smoke_run / "results" / "smoke" / "claims.csv").set_index("id")
     for claim in ours:
         assert claims.loc[claim, "verdict"] == "not judged at this scale", claim
+
+
+def fake_real_images(monkeypatch, train: int, test: int, seed: int = 0) -> dict:
+    """``theorydl.datasets.load`` made to return random 28×28 "images" (``train`` and ``test``
+    of them, labels 0-9) whatever the dataset: split → (images, labels)."""
+    import numpy as np
+
+    from theorydl import datasets
+
+    rng = np.random.default_rng(seed)
+    fake = {
+        split: (rng.random((n, 28, 28)).astype(np.float32), rng.integers(0, 10, n))
+        for split, n in (("train", train), ("test", test))
+    }
+    monkeypatch.setattr(datasets, "load", lambda name, split, root: fake[split])
+    return fake

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import fake_real_images
 from sklearn.metrics import homogeneity_score, normalized_mutual_info_score
 
 from theorydl.families.hierarchical import spec
@@ -119,3 +120,21 @@ def test_agreement_matches_scikit_learn_and_a_known_partition():
     ids, ids_test = kmeans_ids(points, points[:5], 5, seed=0, points=1000, stream="t")
     assert agreement(ids, labels)["nmi"] == pytest.approx(1.0)
     assert np.array_equal(ids_test, ids[:5])
+
+
+def test_real_images_are_cropped_seeded_draws_of_their_split(tmp_path, monkeypatch):
+    from theorydl.families.hierarchical.data import real_sample
+
+    fake = fake_real_images(monkeypatch, train=300, test=100)
+    cfg = spec.HierarchicalConfig(experiment="fashion")
+    drawn = real_sample(cfg, 50, seed=3, split="train", data_dir=tmp_path)
+    assert drawn.images.shape == (50, 27, 27) and drawn.latents == ()
+    # Each image is one of the split's, cropped (last row and column dropped), with its label.
+    first = np.flatnonzero((fake["train"][0][:, :27, :27] == drawn.images[0]).all(axis=(1, 2)))
+    assert len(first) == 1 and fake["train"][1][first[0]] == drawn.labels[0]
+    again = real_sample(cfg, 50, seed=3, split="train", data_dir=tmp_path)
+    assert np.array_equal(again.images, drawn.images)
+    other = real_sample(cfg, 50, seed=4, split="train", data_dir=tmp_path)
+    assert not np.array_equal(other.labels, drawn.labels)
+    with pytest.raises(ValueError, match="has 100"):
+        real_sample(cfg, 101, seed=0, split="test", data_dir=tmp_path)

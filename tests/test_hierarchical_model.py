@@ -9,12 +9,16 @@ from dataclasses import asdict
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import fake_real_images
 
-tf = pytest.importorskip("tensorflow")
+from theorydl import engine
+from theorydl.families.hierarchical import model
+from theorydl.families.hierarchical.spec import HierarchicalConfig
 
-from theorydl import engine  # noqa: E402
-from theorydl.families.hierarchical import model  # noqa: E402
-from theorydl.families.hierarchical.spec import HierarchicalConfig  # noqa: E402
+
+@pytest.fixture(autouse=True)
+def _set_up(tf):
+    """TensorFlow set up as the jobs set it up, before any op runs (conftest's ``tf``)."""
 
 
 def _context(tmp_path, variant, seeds):
@@ -30,7 +34,7 @@ def _final(ctx, seed, metric):
     return float(rows[rows.step == rows.step.max()].value.iloc[0])
 
 
-def test_patches_are_the_non_overlapping_3x3_blocks():
+def test_patches_are_the_non_overlapping_3x3_blocks(tf):
     x = np.arange(2 * 3 * 9 * 9 * 2, dtype=np.float32).reshape(2, 3, 9, 9, 2)
     patches = model.to_patches(tf.constant(x)).numpy()
     assert patches.shape == (2, 3, 3, 3, 18)
@@ -110,3 +114,25 @@ def test_a_stopped_layerwise_job_resumes_at_its_first_unfinished_stage(tmp_path,
         pd.read_csv(stopped.out_dirs[0] / "metrics.csv"),
         pd.read_csv(whole.out_dirs[0] / "metrics.csv"),
     )
+
+
+def test_layerwise_on_real_images_measures_no_clusters(tmp_path, monkeypatch):
+    fake_real_images(monkeypatch, train=200, test=80, seed=1)
+    cfg = HierarchicalConfig(
+        experiment="fashion",
+        train_examples=100,
+        test_examples=80,
+        classes=[6, 6],
+        cluster_factor=1,
+        steps=20,
+        eval_every=10,
+        width=8,
+    )
+    ctx = _context(tmp_path, "fashion-layerwise-n100", [0, 1])
+    ctx = engine.RunContext(**{**ctx.__dict__, "data_dir": tmp_path / "fake-data"})
+    model.run(cfg, [0, 1], ctx)
+    metrics = pd.read_csv(ctx.out_dirs[1] / "metrics.csv")
+    assert 0 <= _final(ctx, 1, "test_accuracy") <= 1
+    assert not metrics.metric.str.contains("nmi|purity|homogeneity").any()
+    arrays = np.load(ctx.out_dirs[1] / "arrays.npz")
+    assert arrays["u@top"].shape == (9 * 6, 10)  # the top level's 3×3 cells of 6 clusters

@@ -21,6 +21,7 @@ def test_every_variant_has_its_runs_in_one_job_per_experiment_and_learner(smoke_
         for e, v in (("noise", "s0.5"), ("variants", "v2"))
         for learner in ("layerwise", "e2e")
     ]
+    variants += ["fashion-layerwise-n60", "fashion-e2e-n60"]  # Fashion-MNIST, cropped
     runs = results / "runs" / "hierarchical"
     assert sorted(p.name for p in runs.iterdir()) == sorted(variants)
     for variant in variants:
@@ -35,6 +36,8 @@ def test_every_variant_has_its_runs_in_one_job_per_experiment_and_learner(smoke_
         "train_noise_e2e",
         "train_variants_layerwise",
         "train_variants_e2e",
+        "train_fashion_layerwise",
+        "train_fashion_e2e",
     }
     assert not (results / "checkpoints" / "hierarchical").exists() or not any(
         (results / "checkpoints" / "hierarchical").iterdir()
@@ -44,7 +47,7 @@ def test_every_variant_has_its_runs_in_one_job_per_experiment_and_learner(smoke_
 def test_tables_hold_every_run_level_and_learner(smoke_run):
     tables = smoke_run / "results" / "smoke" / "tables"
     runs = pd.read_csv(tables / "hierarchical_runs.csv")
-    assert len(runs) == (len(SAMPLES) + 4) * 2
+    assert len(runs) == (len(SAMPLES) + 4 + 2) * 2
     assert runs.test_accuracy.between(0, 1).all() and runs.steps.eq(40).all()
     clusters = pd.read_csv(tables / "hierarchical_cluster_runs.csv")
     clustering = (4 + 2) * 2  # layerwise and onestep at two sizes, layerwise in two sweeps; seeds
@@ -55,11 +58,14 @@ def test_tables_hold_every_run_level_and_learner(smoke_run):
     assert list(checks.index) == ["layerwise", "onestep", "e2e", "fc"]
     assert checks.loc[["e2e", "fc"], "min_homogeneity"].isna().all()  # they do not cluster
     assert checks.loc[["layerwise", "onestep"], "min_homogeneity"].notna().all()
+    fashion = pd.read_csv(tables / "hierarchical_fashion.csv").set_index("learner")
+    assert list(fashion.index) == ["layerwise", "e2e"]  # no clusters: not in the cluster tables
+    assert fashion.gap_to_e2e.isna().loc["e2e"] and fashion.gap_to_e2e.notna().loc["layerwise"]
     needed = pd.read_csv(tables / "hierarchical_samples_needed.csv")
     assert set(needed.learner) == {"layerwise", "onestep", "e2e", "fc"}
 
 
 def test_figures_are_drawn_and_no_claim_is_judged_at_smoke(smoke_run):
-    names = ["generation", "accuracy_vs_samples", "clusters_vs_samples", "sweeps"]
+    names = ["generation", "accuracy_vs_samples", "clusters_vs_samples", "sweeps", "fashion"]
     assert_figures_drawn(smoke_run, "hierarchical", names)
-    assert_not_judged_at_smoke(smoke_run, REPO, "hierarchical", 8)
+    assert_not_judged_at_smoke(smoke_run, REPO, "hierarchical", 9)

@@ -357,7 +357,7 @@ def test_with_gpus_visible_the_cpu_families_take_none(tmp_path):
     width = {rule for rule in gating if rule.startswith("gating_train_width_")}
     assert len(width) == 2 and len(gating - width) >= 5
     hierarchical = {rule for rule in slots if rule.startswith("hierarchical_train_")}
-    assert len(hierarchical) == 8
+    assert len(hierarchical) == 10
     cpu_rules = ["parity_train", *sharing, *(gating - width), *hierarchical]
     for rule in cpu_rules:  # config.yaml's cpu_families
         assert slots[rule] == {0}, rule

@@ -23,3 +23,4 @@ figure_rule(
     inputs=dict(clusters=f"{TABLES}/hierarchical_cluster_runs.csv"),
 )
 figure_rule("hierarchical", "sweeps", inputs=dict(runs=f"{TABLES}/hierarchical_runs.csv"))
+figure_rule("hierarchical", "fashion", inputs=dict(runs=f"{TABLES}/hierarchical_runs.csv"))

@@ -18,6 +18,7 @@ from theorydl.families.hierarchical.spec import (
     CLUSTERING,
     LEARNERS,
     MODEL,
+    SYNTHETIC,
     TABLES,
     HierarchicalConfig,
 )
@@ -27,6 +28,7 @@ from theorydl.tables import Reads, fmt, mean_std, write_table
 # learner does not narrow the variants a claim on it is charged.
 TABLE_READS = {
     "hierarchical_checks": Reads({"experiment": "samples"}, theory=(), across=("learner",)),
+    "hierarchical_fashion": Reads({"experiment": "fashion"}, theory=(), across=("learner",)),
 }
 
 THRESHOLD = 0.9  # the accuracy whose training-set size the learners are compared on
@@ -54,10 +56,11 @@ def load_runs(
                 "steps": steps,
                 "test_accuracy": _last(run, "test_accuracy"),
                 "train_accuracy": _last(run, "train_accuracy"),
+                "last_network_accuracy": _last(run, f"test_accuracy@level{len(hp['classes']) - 1}"),
             }
         )
-        if hp["learner"] not in CLUSTERING:
-            continue
+        if hp["learner"] not in CLUSTERING or hp["experiment"] not in SYNTHETIC:
+            continue  # no clusters, or no latent classes to compare them with
         for level in range(len(hp["classes"])):
             for embedding, prefix in (("learned", ""), ("raw", "raw_")):
                 scores = {
@@ -205,13 +208,33 @@ def checks(accuracy: pd.DataFrame, clusters: pd.DataFrame, needed: pd.DataFrame)
     return _ordered(pd.DataFrame(rows, columns=TABLES["hierarchical_checks"]), ["learner"])
 
 
+def fashion_summary(accuracy: pd.DataFrame, per_run: pd.DataFrame) -> pd.DataFrame:
+    """Fashion-MNIST: test accuracy per learner, how far each is from the end-to-end CNN
+    (``gap_to_e2e`` = |mean − e2e's mean|, ``lead_over_e2e`` = mean − e2e's mean), and, for
+    layer-wise, its top level's two-layer network alone (what the last clustering loses)."""
+    fashion_runs = per_run[per_run.experiment == "fashion"]
+    rows = accuracy[accuracy.experiment == "fashion"].copy()
+    last = fashion_runs.groupby("learner").last_network_accuracy.mean()
+    rows["last_network_accuracy_mean"] = rows.learner.map(last)
+    e2e = rows.loc[rows.learner == "e2e", "test_accuracy_mean"]
+    reference = float(e2e.iloc[0]) if len(e2e) else np.nan
+    rows["lead_over_e2e"] = np.where(
+        rows.learner == "e2e", np.nan, rows.test_accuracy_mean - reference
+    )
+    rows["gap_to_e2e"] = rows.lead_over_e2e.abs()
+    return _ordered(rows[TABLES["hierarchical_fashion"]], ["learner"])
+
+
 def accuracy_display(summary: pd.DataFrame) -> pd.DataFrame:
     """The accuracy table for people: one row per setting, mean ± sd in percent."""
-    swept = {"samples": "train_examples", "noise": "noise", "variants": "variants"}
+    swept = {"noise": "noise", "variants": "variants"}
     return pd.DataFrame(
         {
             "experiment": summary.experiment,
-            "value": [fmt(row[swept[row.experiment]]) for _, row in summary.iterrows()],
+            "value": [
+                fmt(row[swept.get(row.experiment, "train_examples")])
+                for _, row in summary.iterrows()
+            ],
             "learner": summary.learner,
             "n": summary.train_examples.map(fmt),
             "seeds": summary.repeats,
@@ -294,6 +317,14 @@ def aggregate(
         f"Hierarchical digits (reconstructed): the training-set size at which each learner's "
         f"mean test accuracy first reaches {100 * THRESHOLD:.0f} % (censored where it never does)",
     )
+    fashion = fashion_summary(accuracy, per_run)
+    write_table(
+        tables_dir / "hierarchical_fashion",
+        fashion,
+        None,
+        "Fashion-MNIST cropped to 27×27 (the stand-in for the paper's CIFAR-10): test accuracy "
+        "per learner and its distance to the end-to-end CNN",
+    )
     write_table(
         tables_dir / "hierarchical_checks",
         checks(accuracy, clusters, needed),
@@ -320,6 +351,7 @@ def report_values(tables_dir: Path, block: Mapping[str, Any]) -> dict[str, Any]:
         shown = ", ".join(map(str, shown)) if isinstance(shown, list) else fmt(shown)
         values[f"hierarchical.model.{key.replace('_', '-')}"] = shown
     values["hierarchical.model.side"] = model.side
+    values["hierarchical.model.cluster-factor"] = model.cluster_factor  # fashion sets its own
     clusters = pd.read_csv(tables_dir / "hierarchical_clusters.csv")
     # Raw k-means sees the same images in every clustering learner's runs: one learner's will do.
     raw = clusters[
@@ -333,6 +365,19 @@ def report_values(tables_dir: Path, block: Mapping[str, Any]) -> dict[str, Any]:
         values[f"hierarchical.raw-nmi-{key}"] = (
             fmt(float(found), 2) if np.isfinite(found) else "not run"
         )
+    fashion = pd.read_csv(tables_dir / "hierarchical_fashion.csv").set_index("learner")
+    values["hierarchical.fashion.examples"] = fmt(block["fashion"]["train_examples"])
+    values["hierarchical.fashion.clusters"] = ", ".join(map(str, block["fashion"]["clusters"]))
+    for learner in LEARNERS:
+        for column in (
+            "test_accuracy_mean",
+            "gap_to_e2e",
+            "lead_over_e2e",
+            "last_network_accuracy_mean",
+        ):
+            found = fashion.loc[learner, column] if learner in fashion.index else np.nan
+            shown = fmt(100 * float(found), 3) if np.isfinite(found) else "n/a"
+            values[f"hierarchical.fashion.{learner}.{column}".replace("_", "-")] = shown
     for learner in LEARNERS:
         for column, scale in (
             ("max_gap_to_e2e_where_e2e_reaches", 100),

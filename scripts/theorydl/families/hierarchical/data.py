@@ -17,12 +17,14 @@ that what a learner's clusters recover can be measured.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from itertools import product
+from pathlib import Path
 
 import numpy as np
 
-from theorydl.families.hierarchical.spec import LABELS, HierarchicalConfig
+from theorydl.families.hierarchical.spec import DATASET, LABELS, HierarchicalConfig
 from theorydl.runtime import numpy_rng
 
 PATCH = 3  # every level refines a cell into 3×3 cells
@@ -155,3 +157,28 @@ def class_frequencies(sample_: Sample, level: int, classes: int) -> np.ndarray:
     """The share of each class among the cells of ``level`` in a sample ``[classes]``."""
     counts = np.bincount(sample_.latents[level].ravel(), minlength=classes)
     return counts / counts.sum()
+
+
+# --------------------------------------------------------------------------------------------
+# Real images: Fashion-MNIST, cropped to the model's side (the paper's CIFAR-10 stand-in).
+
+
+@functools.lru_cache(maxsize=2)  # a job reads one split for every setting it trains
+def _real_images(split: str, side: int, data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    from theorydl import datasets
+
+    images, labels = datasets.load(DATASET, split, data_dir)
+    return images[:, :side, :side], labels  # 28 → 27: the last row and column go
+
+
+def real_sample(cfg: HierarchicalConfig, n: int, seed: int, split: str, data_dir: Path) -> Sample:
+    """``n`` Fashion-MNIST images of ``split`` (train or test), drawn without replacement from
+    the seed's stream, cropped to ``cfg.side``; no latent classes."""
+    images, labels = _real_images(split, cfg.side, Path(data_dir))
+    if n > len(labels):
+        raise ValueError(
+            f"{n} {split} images asked of {DATASET}, which has {len(labels)}: lower "
+            "hierarchical.fashion.train_examples (or hparams.test_examples)"
+        )
+    pick = numpy_rng(seed, f"hierarchical/fashion/{split}-n{n}").permutation(len(labels))[:n]
+    return Sample(images[pick], labels[pick], ())

@@ -12,7 +12,7 @@ import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
-from theorydl.families.hierarchical.data import make_grammar, sample
+from theorydl.families.hierarchical.data import PATCH, make_grammar, sample
 from theorydl.families.hierarchical.spec import LABELS, HierarchicalConfig
 from theorydl.plotting import PAPER_COLORS
 
@@ -51,6 +51,11 @@ def generation(inputs: Any, model: dict[str, Any]) -> plt.Figure:
     axes[levels].set_title("pixels\n(no noise)", fontsize="small")
     axes[levels + 1].imshow(shown.images[0], **PIXELS)
     axes[levels + 1].set_title(f"image\n(σ = {cfg.noise:g})", fontsize="small")
+    for ax in axes[levels:]:  # the cells of every level, on the pixels
+        for size, width in ((PATCH, 0.3), (PATCH * PATCH, 0.9)):
+            for edge in np.arange(size, cfg.side, size) - 0.5:
+                ax.axhline(edge, color="tab:blue", linewidth=width, alpha=0.6)
+                ax.axvline(edge, color="tab:blue", linewidth=width, alpha=0.6)
     for ax in axes:
         ax.set(xticks=[], yticks=[])
     top.suptitle(f"one sample of label {shown.labels[0]}, refined level by level", fontsize="small")
@@ -169,4 +174,25 @@ def sweeps(inputs: Any) -> plt.Figure:
         ax.set(xlabel=xlabel, ylabel="test accuracy (%)", ylim=(0, 101))
         ax.set_title(f"n = {n} training images", fontsize="medium")
     axes[0].legend(fontsize="x-small", loc="lower left")
+    return fig
+
+
+def fashion(inputs: Any) -> plt.Figure:
+    """(e) Fashion-MNIST cropped to 27 × 27, in place of the paper's CIFAR-10: test accuracy
+    per learner, each seed a dot, the mean a bar."""
+    runs = pd.read_csv(inputs.runs)
+    runs = runs[runs.experiment == "fashion"]
+    fig, ax = plt.subplots(figsize=(4.2, 3.0), layout="constrained")
+    learners = [learner for learner in LEARNER_STYLE if learner in set(runs.learner)]
+    for position, learner in enumerate(learners):
+        color = LEARNER_STYLE[learner][1]
+        mine = 100 * runs[runs.learner == learner].test_accuracy
+        ax.bar(position, mine.mean(), color=color, alpha=0.35, width=0.6)
+        ax.plot([position] * len(mine), mine, "o", color=color, markersize=3)
+        ax.text(position, mine.mean() + 1, f"{mine.mean():.1f}", ha="center", fontsize="small")
+    ax.set_xticks(range(len(learners)))
+    ax.set_xticklabels([LEARNER_STYLE[learner][0].split(" (")[0] for learner in learners])
+    n = runs.train_examples.iloc[0] if len(runs) else "?"
+    ax.set(ylabel="test accuracy (%)", ylim=(0, 100))
+    ax.set_title(f"Fashion-MNIST 27×27, n = {n} training images", fontsize="medium")
     return fig

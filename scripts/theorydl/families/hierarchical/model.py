@@ -28,6 +28,7 @@ import math
 import shutil
 from collections.abc import Sequence
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -35,7 +36,7 @@ import tensorflow as tf
 from sklearn.cluster import KMeans
 
 from theorydl import engine, runs
-from theorydl.families.hierarchical.data import PATCH, Sample, make_grammar, sample
+from theorydl.families.hierarchical.data import PATCH, Sample, make_grammar, real_sample, sample
 from theorydl.families.hierarchical.spec import LABELS, Config, HierarchicalConfig
 from theorydl.runtime import stream_key
 
@@ -66,7 +67,11 @@ def _glorot(seeds: Sequence[int], name: str, shape: list[int]) -> tf.Tensor:
 class Classifying(tf.Module):
     """What every learner's network shares: per-seed training and test inputs, a mini-batch
     per step drawn with replacement from the seed's own training set (a pure function of seed
-    and step), cross-entropy, and accuracy on both splits. Subclasses define ``logits``."""
+    and step), cross-entropy, and accuracy on both splits. Subclasses define ``logits``.
+
+    Inputs are images ``[S, n, s, s, C]``, or, with ``depth``, cluster ids ``[S, n, s, s]``
+    that the network sees one-hot (``depth`` channels), made so only inside a step.
+    """
 
     def __init__(
         self,
@@ -75,22 +80,40 @@ class Classifying(tf.Module):
         train: tuple[np.ndarray, np.ndarray],
         test: tuple[np.ndarray, np.ndarray],
         batch_size: int,
+        depth: int | None = None,
     ):
         super().__init__(name=name)
         self.seeds = tuple(seeds)
-        self.x_train = tf.constant(train[0], tf.float32)  # [S, n, ...]
+        self.depth = depth
+        kind = tf.int32 if depth else tf.float32
+        self.x_train = tf.constant(train[0], kind)  # [S, n, ...]
         self.y_train = tf.constant(train[1], tf.int32)  # [S, n]
-        self.x_test = tf.constant(test[0], tf.float32)
+        self.x_test = tf.constant(test[0], kind)
         self.y_test = tf.constant(test[1], tf.int32)
         self.batch_size = batch_size
         self.keys = tf.constant(np.stack([stream_key(s, f"hierarchical/{name}") for s in seeds]))
 
+    @property
+    def channels(self) -> int:
+        """Channels of an input cell: the one-hot depth, or the images' channels."""
+        return self.depth or self.x_train.shape[-1]
+
+    @property
+    def side(self) -> int:
+        """Cells along a side of an input."""
+        return self.x_train.shape[2]
+
+    def features(self, x: tf.Tensor) -> tf.Tensor:
+        """Stored inputs as the network sees them: ids one-hot, images as they are."""
+        return tf.one_hot(x, self.depth) if self.depth else x
+
     def logits(self, x: tf.Tensor) -> tf.Tensor:
-        """Logits ``[S, n, 10]`` of inputs ``[S, n, ...]``."""
+        """Logits ``[S, n, 10]`` of inputs ``[S, n, s, s, C]`` (features, not ids)."""
         raise NotImplementedError
 
     def _losses(self, x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
-        return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=self.logits(x))
+        logits = self.logits(self.features(x))
+        return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
 
     def train_loss(self, step: tf.Tensor) -> tf.Tensor:
         return self.batch_loss(step)
@@ -114,12 +137,15 @@ class Classifying(tf.Module):
         return tf.reduce_mean(self._losses(x, y), axis=-1)
 
     def evaluate(self, step: tf.Tensor) -> dict[str, tf.Tensor]:
+        # The training metrics on the first training images, as many as the test images: a
+        # diagnostic whose cost must not grow with n (Fashion-MNIST trains on tens of thousands).
+        shown = self.y_test.shape[1]
         metrics = {}
         for split, x, y in (
             ("test", self.x_test, self.y_test),
-            ("train", self.x_train, self.y_train),
+            ("train", self.x_train[:, :shown], self.y_train[:, :shown]),
         ):
-            logits = self.logits(x)
+            logits = self.logits(self.features(x))
             right = tf.argmax(logits, axis=-1, output_type=tf.int32) == y
             metrics[f"{split}_accuracy"] = tf.reduce_mean(tf.cast(right, tf.float32), axis=-1)
             losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
@@ -194,11 +220,19 @@ class LevelNetwork(Classifying):
     without biases; the engine then takes one full-batch gradient step on the filters alone.
     """
 
-    def __init__(self, cfg: HierarchicalConfig, seeds: Sequence[int], level: int, train, test):
-        super().__init__(f"level{level}", seeds, train, test, cfg.batch_size)
+    def __init__(
+        self,
+        cfg: HierarchicalConfig,
+        seeds: Sequence[int],
+        level: int,
+        train,
+        test,
+        depth: int | None = None,
+    ):
+        super().__init__(f"level{level}", seeds, train, test, cfg.batch_size, depth)
         self.onestep = cfg.learner == "onestep"
-        fan_in = PATCH * PATCH * train[0].shape[-1]
-        cells = train[0].shape[2] // PATCH
+        fan_in = PATCH * PATCH * self.channels
+        cells = self.side // PATCH
         readout = [cells * cells * cfg.width, LABELS]
         prefix = f"hierarchical/{cfg.learner}/level{level}"
         if self.onestep:
@@ -226,10 +260,10 @@ class LevelNetwork(Classifying):
         return tf.einsum("snijk,skh->snijh", to_patches(x), self.w) + self.b[:, None, None, None, :]
 
     def embed(self, x: tf.Tensor) -> tf.Tensor:
-        """What k-means clusters: the ReLU responses of the trained network; after one step,
-        the responses before the ReLU (on a one-hot input, a column of the filters: the
-        Random Hierarchy Model's code clusters exactly these)."""
-        z = self.pre_activations(x)
+        """What k-means clusters, of stored inputs ``x``: the ReLU responses of the trained
+        network; after one step, the responses before the ReLU (on a one-hot input, a column of
+        the filters: the Random Hierarchy Model's code clusters exactly these)."""
+        z = self.pre_activations(self.features(x))
         return z if self.onestep else tf.nn.relu(z)
 
     def logits(self, x: tf.Tensor) -> tf.Tensor:
@@ -242,9 +276,9 @@ class Linear(Classifying):
     """The layer-wise algorithm's last stage: a linear classifier on the top level's one-hot
     cluster ids."""
 
-    def __init__(self, cfg: HierarchicalConfig, seeds: Sequence[int], train, test):
-        super().__init__("top", seeds, train, test, cfg.batch_size)
-        inputs = int(np.prod(train[0].shape[2:]))
+    def __init__(self, cfg: HierarchicalConfig, seeds: Sequence[int], train, test, depth: int):
+        super().__init__("top", seeds, train, test, cfg.batch_size, depth)
+        inputs = self.side * self.side * self.channels
         self.u = tf.Variable(
             _glorot(seeds, f"hierarchical/{cfg.learner}/top", [inputs, LABELS]), name="u"
         )
@@ -259,9 +293,21 @@ class Linear(Classifying):
 # Data and clusters.
 
 
-def draws(cfg: HierarchicalConfig, seeds: Sequence[int]) -> tuple[list[Sample], list[Sample]]:
+def draws(
+    cfg: HierarchicalConfig, seeds: Sequence[int], data_dir: Path | None = None
+) -> tuple[list[Sample], list[Sample]]:
     """Each seed's training sample (n images) and test sample: the same draws for every
-    learner of one setting, so that the learners are compared on the same images."""
+    learner of one setting, so that the learners are compared on the same images. Fashion-MNIST
+    is read from ``data_dir`` (rule dataset's folder)."""
+    if cfg.experiment == "fashion":
+        if data_dir is None:
+            raise ValueError(
+                "Fashion-MNIST is read from the folder rule dataset writes: run this variant "
+                "through the workflow, or pass that folder as data_dir"
+            )
+        n, m = cfg.train_examples, cfg.test_examples
+        train = [real_sample(cfg, n, s, "train", data_dir) for s in seeds]
+        return train, [real_sample(cfg, m, s, "test", data_dir) for s in seeds]
     grammar = make_grammar(cfg)
     train = [sample(grammar, cfg.train_examples, s, f"train-n{cfg.train_examples}") for s in seeds]
     test = [sample(grammar, cfg.test_examples, s, "test") for s in seeds]
@@ -353,7 +399,7 @@ def _schedule(cfg: HierarchicalConfig, task: Classifying) -> engine.Schedule:
 
 def train_network(cfg: HierarchicalConfig, seeds: Sequence[int], ctx: engine.RunContext) -> None:
     """``e2e`` or ``fc``: every seed at once, through the engine."""
-    train, test = draws(cfg, seeds)
+    train, test = draws(cfg, seeds, ctx.data_dir)
     kind = ConvStack if cfg.learner == "e2e" else Dense
     task = kind(cfg, seeds, (_images(train), _labels(train)), (_images(test), _labels(test)))
     engine.train(task, _optimizer(cfg, task), _schedule(cfg, task), ctx, asdict(cfg))
@@ -394,23 +440,31 @@ def _stage(
     return found
 
 
+def _embeddings(network: LevelNetwork, x: tf.Tensor, chunk: int = 2000) -> np.ndarray:
+    """``network.embed`` of stored inputs ``[S, n, ...]``, a chunk of images at a time (the
+    intermediate tensors of all n at once would take several times the result's memory)."""
+    parts = [network.embed(x[:, i : i + chunk]).numpy() for i in range(0, x.shape[1], chunk)]
+    return np.concatenate(parts, axis=1)
+
+
 def train_layerwise(cfg: HierarchicalConfig, seeds: Sequence[int], ctx: engine.RunContext) -> None:
     """The layer-wise algorithm (``layerwise`` or ``onestep``), bottom-up, then one run per seed
     with every stage's metrics (``<metric>@<stage>``) and, per level, the clusters' agreement
     with the latent classes on the test images (``nmi@level<l>`` …), beside k-means on the
     raw pixels of the same cells (``raw_nmi@level<l>`` …)."""
-    train, test = draws(cfg, seeds)
+    train, test = draws(cfg, seeds, ctx.data_dir)
     y_train, y_test = _labels(train), _labels(test)
     x_train, x_test = _images(train), _images(test)
     stage_runs: dict[str, list[runs.Run]] = {}
     measured: list[dict[str, float]] = [{} for _ in seeds]
+    depth = None  # the images; then the previous level's cluster ids
     for level in range(len(cfg.classes)):
         name = f"level{level}"
-        network = LevelNetwork(cfg, seeds, level, (x_train, y_train), (x_test, y_test))
+        network = LevelNetwork(cfg, seeds, level, (x_train, y_train), (x_test, y_test), depth)
         stage_runs[name] = _stage(cfg, network, seeds, ctx, name)
         emb_train, emb_test = (
-            network.embed(network.x_train).numpy(),
-            network.embed(network.x_test).numpy(),
+            _embeddings(network, network.x_train),
+            _embeddings(network, network.x_test),
         )
         clusters = cfg.clusters(level)
         next_train, next_test = [], []
@@ -419,15 +473,19 @@ def train_layerwise(cfg: HierarchicalConfig, seeds: Sequence[int], ctx: engine.R
             ids_train, ids_test = kmeans_ids(
                 emb_train[i], emb_test[i], clusters, seed, cfg.kmeans_points, stream
             )
+            next_train.append(ids_train)
+            next_test.append(ids_test)
+            if not test[i].latents:  # real images: no latent classes to compare with
+                continue
             blocks = [raw_blocks(part[i].images, level) for part in (train, test)]
             raw_test = kmeans_ids(*blocks, clusters, seed, cfg.kmeans_points, f"{stream}/raw")[1]
             for prefix, found in (("", ids_test), ("raw_", raw_test)):
                 for key, value in agreement(found, test[i].latents[level]).items():
                     measured[i][f"{prefix}{key}@{name}"] = value
-            next_train.append(np.eye(clusters, dtype=np.float32)[ids_train])
-            next_test.append(np.eye(clusters, dtype=np.float32)[ids_test])
-        x_train, x_test = np.stack(next_train), np.stack(next_test)
-    top = Linear(cfg, seeds, (x_train, y_train), (x_test, y_test))
+        # Cluster ids, one-hot inside the next network (as floats they would take `clusters`
+        # times the memory).
+        x_train, x_test, depth = np.stack(next_train), np.stack(next_test), clusters
+    top = Linear(cfg, seeds, (x_train, y_train), (x_test, y_test), depth)
     stage_runs["top"] = _stage(cfg, top, seeds, ctx, "top")
     for i, seed in enumerate(seeds):
         _write_layerwise_run(cfg, seed, ctx, {k: v[i] for k, v in stage_runs.items()}, measured[i])
@@ -481,7 +539,7 @@ def _write_layerwise_run(
 
 
 def run(cfg: HierarchicalConfig, seeds: Sequence[int], ctx: engine.RunContext) -> None:
-    """Train one variant, every seed at once."""
+    """Train one variant, every seed at once (Fashion-MNIST from ``ctx.data_dir``)."""
     if cfg.learner in ("layerwise", "onestep"):
         train_layerwise(cfg, seeds, ctx)
     else:
