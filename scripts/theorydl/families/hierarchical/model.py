@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 from sklearn.cluster import KMeans
+from threadpoolctl import threadpool_limits
 
 from theorydl import engine, runs
 from theorydl.families.hierarchical.data import PATCH, Sample, make_grammar, real_sample, sample
@@ -357,18 +358,29 @@ def agreement(found: np.ndarray, truth: np.ndarray) -> dict[str, float]:
 
 
 def kmeans_ids(
-    train: np.ndarray, test: np.ndarray, clusters: int, seed: int, points: int, stream: str
+    train: np.ndarray,
+    test: np.ndarray,
+    clusters: int,
+    seed: int,
+    points: int,
+    stream: str,
+    threads: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """k-means fitted on at most ``points`` of the training cells' vectors ``[n, s, s, D]``
-    (drawn from the seed's stream), then the cluster id of every cell of both splits."""
+    (drawn from the seed's stream), then the cluster id of every cell of both splits.
+
+    On ``threads`` OpenMP threads, the job's count (scikit-learn would take every core): a job
+    must not crowd the others, nor its sums depend on how many cores the machine has.
+    """
     rng = np.random.default_rng(stream_key(seed, stream))
     flat = train.reshape(-1, train.shape[-1])
     fit = flat[rng.permutation(len(flat))[:points]] if len(flat) > points else flat
     state = int(rng.integers(2**31))
-    model = KMeans(n_clusters=clusters, n_init=3, random_state=state).fit(fit)
-    return model.predict(flat).reshape(train.shape[:-1]), model.predict(
-        test.reshape(-1, test.shape[-1])
-    ).reshape(test.shape[:-1])
+    with threadpool_limits(limits=threads):
+        model = KMeans(n_clusters=clusters, n_init=3, random_state=state).fit(fit)
+        ids_train = model.predict(flat).reshape(train.shape[:-1])
+        ids_test = model.predict(test.reshape(-1, test.shape[-1])).reshape(test.shape[:-1])
+    return ids_train, ids_test
 
 
 def raw_blocks(images: np.ndarray, level: int) -> np.ndarray:
@@ -471,14 +483,17 @@ def train_layerwise(cfg: HierarchicalConfig, seeds: Sequence[int], ctx: engine.R
         for i, seed in enumerate(seeds):
             stream = f"hierarchical/kmeans/{name}"
             ids_train, ids_test = kmeans_ids(
-                emb_train[i], emb_test[i], clusters, seed, cfg.kmeans_points, stream
+                emb_train[i], emb_test[i], clusters, seed, cfg.kmeans_points, stream, ctx.threads
             )
             next_train.append(ids_train)
             next_test.append(ids_test)
             if not test[i].latents:  # real images: no latent classes to compare with
                 continue
             blocks = [raw_blocks(part[i].images, level) for part in (train, test)]
-            raw_test = kmeans_ids(*blocks, clusters, seed, cfg.kmeans_points, f"{stream}/raw")[1]
+            raw = kmeans_ids(
+                *blocks, clusters, seed, cfg.kmeans_points, f"{stream}/raw", ctx.threads
+            )
+            raw_test = raw[1]
             for prefix, found in (("", ids_test), ("raw_", raw_test)):
                 for key, value in agreement(found, test[i].latents[level]).items():
                     measured[i][f"{prefix}{key}@{name}"] = value
