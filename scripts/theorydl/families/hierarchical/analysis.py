@@ -365,6 +365,12 @@ def report_values(tables_dir: Path, block: Mapping[str, Any]) -> dict[str, Any]:
         values[f"hierarchical.raw-nmi-{key}"] = (
             fmt(float(found), 2) if np.isfinite(found) else "not run"
         )
+    accuracy = pd.read_csv(tables_dir / "hierarchical_accuracy.csv")
+    noisiest = accuracy[(accuracy.experiment == "noise") & (accuracy.noise == largest)]
+    for learner in LEARNERS:
+        found = noisiest.loc[noisiest.learner == learner, "test_accuracy_mean"]
+        shown = fmt(100 * float(found.iloc[0]), 3) if len(found) else "not run"
+        values[f"hierarchical.noisiest.{learner}"] = shown
     fashion = pd.read_csv(tables_dir / "hierarchical_fashion.csv").set_index("learner")
     values["hierarchical.fashion.examples"] = fmt(block["fashion"]["train_examples"])
     values["hierarchical.fashion.clusters"] = ", ".join(map(str, block["fashion"]["clusters"]))
