@@ -138,3 +138,18 @@ def test_real_images_are_cropped_seeded_draws_of_their_split(tmp_path, monkeypat
     assert not np.array_equal(other.labels, drawn.labels)
     with pytest.raises(ValueError, match="has 100"):
         real_sample(cfg, 101, seed=0, split="test", data_dir=tmp_path)
+
+
+def test_a_config_asking_more_images_than_fashion_mnist_has_is_refused(repo, paper):
+    from helpers import resolve
+
+    from theorydl.config import ConfigError
+
+    with pytest.raises(
+        ConfigError, match="asks 20000 test images of fashion_mnist, which has 10000"
+    ):
+        resolve(repo, paper, hierarchical={"hparams": {"test_examples": 20000}})
+    with pytest.raises(ConfigError, match="lacks e2e"):
+        resolve(repo, paper, hierarchical={"fashion": {"learners": ["layerwise"]}})
+    variants = resolve(repo, paper)["_variants"]["hierarchical"]
+    assert len(variants) == 4 * (8 + 6 + 5 + 1)  # learners × (sizes, noises, variants, fashion)

@@ -175,8 +175,27 @@ def model_sizes(resolved: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def check_config(block: dict[str, Any], resolved: dict[str, dict[str, Any]]) -> list[str]:
-    """Problems the schema cannot see: the claims compare layerwise with e2e."""
+    """Problems the schema cannot see: the claims compare layerwise with e2e; Fashion-MNIST has
+    only so many images in each split."""
+    from theorydl.datasets import DATASETS  # the splits' sizes (no TensorFlow, no pandas)
+
     problems = []
+    test_total = DATASETS[DATASET].test_total
+    available = {
+        "train_examples": sum(DATASETS[DATASET].counts) - test_total,
+        "test_examples": test_total,
+    }
+    for name, hparams in resolved.items():
+        if hparams["experiment"] != "fashion":
+            continue
+        for key, most in available.items():
+            if hparams[key] > most:
+                where = "fashion.train_examples" if key == "train_examples" else "hparams"
+                problems.append(
+                    f"config key 'hierarchical.{where}': variant {name} asks {hparams[key]} "
+                    f"{key.split('_')[0]} images of {DATASET}, which has {most}. Allowed: at "
+                    f"most {most}"
+                )
     for experiment in ("samples", "fashion"):
         learners = block[experiment]["learners"]
         for needed in ("layerwise", "e2e"):
