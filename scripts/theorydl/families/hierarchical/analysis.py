@@ -21,6 +21,7 @@ from theorydl.families.hierarchical.spec import (
     SYNTHETIC,
     TABLES,
     HierarchicalConfig,
+    swept,
 )
 from theorydl.tables import Reads, fmt, mean_std, write_table
 
@@ -227,14 +228,10 @@ def fashion_summary(accuracy: pd.DataFrame, per_run: pd.DataFrame) -> pd.DataFra
 
 def accuracy_display(summary: pd.DataFrame) -> pd.DataFrame:
     """The accuracy table for people: one row per setting, mean ± sd in percent."""
-    swept = {"noise": "noise", "variants": "variants"}
     return pd.DataFrame(
         {
             "experiment": summary.experiment,
-            "value": [
-                fmt(row[swept.get(row.experiment, "train_examples")])
-                for _, row in summary.iterrows()
-            ],
+            "value": [fmt(row[swept(row.experiment)]) for _, row in summary.iterrows()],
             "learner": summary.learner,
             "n": summary.train_examples.map(fmt),
             "seeds": summary.repeats,

@@ -154,7 +154,7 @@ class Classifying(tf.Module):
         return metrics
 
     def final_arrays(self) -> dict[str, np.ndarray]:
-        return {v.name.split(":")[0]: v.numpy() for v in self.variables if v.dtype != tf.int64}
+        return {v.name.split(":")[0]: v.numpy() for v in self.variables}
 
 
 class ConvStack(Classifying):

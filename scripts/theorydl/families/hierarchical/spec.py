@@ -131,9 +131,10 @@ def experiment_axis(block: dict[str, Any], experiment: str) -> list[dict[str, An
     return [{**size, "variants": int(v)} for v in block["variants"]["variants"]]
 
 
-def _swept(experiment: str, axis: dict[str, Any]) -> float:
-    key = {"noise": "noise", "variants": "variants"}.get(experiment, "train_examples")
-    return axis[key]
+def swept(experiment: str) -> str:
+    """The hyperparameter an experiment varies: the pixel noise, the variants per class, or
+    (samples, fashion) the training-set size."""
+    return {"noise": "noise", "variants": "variants"}.get(experiment, "train_examples")
 
 
 def variants(block: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -144,7 +145,7 @@ def variants(block: dict[str, Any]) -> dict[str, dict[str, Any]]:
         for learner in block[experiment]["learners"]:
             for axis in experiment_axis(block, experiment):
                 values = {**axis, "experiment": experiment, "learner": learner}
-                named[variant_name(experiment, learner, _swept(experiment, axis))] = values
+                named[variant_name(experiment, learner, axis[swept(experiment)])] = values
     return named
 
 
