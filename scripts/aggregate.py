@@ -2,6 +2,7 @@
 the outputs of its theory jobs, into its tables (``analysis.aggregate``)."""
 
 import importlib
+import shutil
 from pathlib import Path
 
 from theorydl.logs import log_to
@@ -23,3 +24,7 @@ analysis.aggregate(
     **extra,
     **sm.params.args,
 )
+# Snakemake records a training job done before it starts this one, so the final checkpoints the
+# jobs kept (for a kill between a job's end and that record) are no longer needed.
+for variant in sm.params.variants:
+    shutil.rmtree(Path(sm.params.checkpoints) / variant, ignore_errors=True)

@@ -19,4 +19,5 @@ train_job(
     lock_dir=sm.params.lock_dir,
     extra_meta={"scale": sm.params.scale, "job": sm.params.job},
     data_dir=sm.params.data_dir,
+    code=sm.params.code,
 )

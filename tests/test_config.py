@@ -130,7 +130,7 @@ def test_snakemake_stops_before_any_job(tmp_path, option, message):
 
 
 def test_the_slurm_profile_asks_a_gpu_for_exactly_the_gpu_families(repo, paper):
-    profile = yaml.safe_load((repo / "workflow" / "profiles" / "slurm" / "config.yaml").read_text())
+    profile = yaml.safe_load((repo / "profiles" / "slurm" / "config.yaml").read_text())
     training = {
         rule: resources
         for rule, resources in profile["set-resources"].items()

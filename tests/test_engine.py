@@ -76,7 +76,37 @@ def test_metrics_are_tidy_and_meta_is_complete(tf, tmp_path):
         assert key in meta
     assert set(meta["versions"]) == {"python", "tensorflow", "keras", "numpy"}
     assert meta["gpu_usage"] is None  # trained on CPU: no GPU was watched
-    assert not (tmp_path / "ckpt").exists()  # a finished job leaves no checkpoint behind
+
+
+def test_a_finished_job_run_again_rewrites_its_runs_from_the_final_checkpoint(tf, tmp_path):
+    """A kill after a job wrote its runs but before Snakemake recorded it done makes Snakemake
+    delete the runs and start the job again: it must find its final state, not train again."""
+    first = train(tmp_path, [0, 1])
+    written = {s: (d / "metrics.csv").read_bytes() for s, d in first.items()}
+    assert (tmp_path / "ckpt" / "latest").read_text().strip() == "step-400"
+    for run in first.values():  # what Snakemake does with an incomplete job's outputs
+        for name in ("metrics.csv", "meta.json", "arrays.npz"):
+            (run / name).unlink()
+    again = train(tmp_path, [0, 1])
+    for seed, run in again.items():
+        meta = json.loads((run / "meta.json").read_text())
+        assert meta["resumed_from_steps"] == [400] and meta["steps_completed"] == 400
+        assert (run / "metrics.csv").read_bytes() == written[seed]
+
+
+def test_a_checkpoint_of_other_code_is_not_resumed(tf, tmp_path, caplog):
+    """A job whose code changed (its rule's code digest) starts from scratch, even from a
+    checkpoint of the same settings: resuming would mix two versions of the model."""
+    from theorydl.job import train_variant
+
+    dirs = [tmp_path / "seed0"]
+    train_variant("parity", "d6", SMALL, [0], dirs, tmp_path / "ckpt", 3600.0, 1, code="old")
+    (dirs[0] / "meta.json").unlink()
+    with caplog.at_level("WARNING"):
+        train_variant("parity", "d6", SMALL, [0], dirs, tmp_path / "ckpt", 3600.0, 1, code="new")
+    meta = json.loads((dirs[0] / "meta.json").read_text())
+    assert meta["resumed_from_steps"] == [] and meta["code_digest"] == "new"
+    assert "belongs to other settings; starting from scratch" in caplog.text
 
 
 def test_training_learns_an_easy_parity(tf, tmp_path):
@@ -220,3 +250,4 @@ def test_schedule_stops_at_evaluations_snapshots_and_the_end():
     assert stops == [30, 50, 100, 120]
     with pytest.raises(ValueError, match="outside"):
         Schedule(steps=10, eval_every=5, snapshot_steps=(11,))
+

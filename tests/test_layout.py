@@ -70,3 +70,17 @@ def test_nothing_of_a_family_lives_outside_its_package():
     assert not [m for m in modules if m.split("_")[0] in families]
     entry_points = [p.stem for p in (REPO / "scripts").glob("*.py")]
     assert not [e for e in entry_points if any(f in e.split("_") for f in families)]
+
+
+def test_snakemake_uses_the_default_profile(tmp_path):
+    """Snakemake finds a workflow's default profile only as profiles/default beside the
+    Snakefile (or the working directory); one anywhere else is ignored without a word, and
+    with it rerun-incomplete, which a killed run needs."""
+    from helpers import fresh_copy, snakemake
+
+    workdir = fresh_copy(tmp_path / "repo")
+    planned = snakemake(workdir, "--dry-run", "--config", "scale=smoke", "report=off")
+    assert planned.returncode == 0, planned.stderr[-2000:]
+    assert "Using workflow specific profile profiles/default" in planned.stdout + planned.stderr
+    profile = yaml.safe_load((REPO / "profiles" / "default" / "config.yaml").read_text())
+    assert profile["rerun-incomplete"] is True

@@ -88,6 +88,36 @@ def test_workflow_killed_mid_training_resumes_to_the_same_numbers(tmp_path):
         assert (killed / path).read_bytes() == (reference / path).read_bytes()
 
 
+def test_workflow_killed_after_a_job_wrote_its_runs_trains_nothing_again(tmp_path):
+    """A kill between a training job's end and Snakemake's record of it: Snakemake deletes the
+    runs and starts the job again, which must rewrite them from its final checkpoint. (When the
+    job removed its checkpoint on finishing, this rerun trained from step 0: issue 22.)"""
+    workdir = fresh_copy(tmp_path / "repo")
+    (workdir / "long.yaml").write_text(yaml.safe_dump(LONG_D10))
+    args = [METRICS, "--cores", "1", *SMOKE, "--configfile", "long.yaml"]
+    process = start_snakemake(workdir, *args)
+    runs = workdir / "results/smoke/runs/parity/d10"
+    kill_when(process, (runs / "seed1" / "meta.json").exists)  # the job's very last write
+    written = {s: (runs / f"seed{s}" / "metrics.csv").read_bytes() for s in (0, 1)}
+
+    assert snakemake(workdir, "--unlock", *SMOKE, "--configfile", "long.yaml").returncode == 0
+    planned = snakemake(workdir, *args, "--dry-run")
+    assert "parity_train" in planned.stdout  # not recorded done: Snakemake runs it again
+    done = snakemake(workdir, *args)
+    assert done.returncode == 0, done.stderr[-3000:]
+    meta = yaml.safe_load((runs / "seed0" / "meta.json").read_text())
+    assert meta["resumed_from_steps"] == [120_000]
+    log = (workdir / "results/smoke/logs/parity/train_d10.log").read_text()
+    assert "resumed parity/d10 at step 120000" in log and "from scratch" not in log
+    for seed in (0, 1):
+        assert (runs / f"seed{seed}" / "metrics.csv").read_bytes() == written[seed]
+
+    # The family's tables are built: its jobs' final checkpoints are removed then.
+    done = snakemake(workdir, "results/smoke/tables/parity_summary.csv", *args[1:])
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not (workdir / "results/smoke/checkpoints/parity/d10").exists()
+
+
 def test_interrupted_aggregation_leaves_nothing_taken_as_complete(smoke_run, tmp_path):
     workdir = copy_of(smoke_run, tmp_path / "repo")
     log = workdir / "results/smoke/logs/parity/aggregate.log"

@@ -1,7 +1,7 @@
 """The smoke scale through a real SLURM cluster (opt-in: THEORYDL_SLURM_TESTS=1; CI runs it).
 
 tests/slurm/cluster.sh starts a one-node cluster on this machine (munge, MariaDB, slurmdbd,
-slurmctld, slurmd). The workflow runs with the shipped profile (workflow/profiles/slurm), its
+slurmctld, slurmd). The workflow runs with the shipped profile (profiles/slurm), its
 account and partitions pointed at that cluster and no GPU asked for; `sacct` then shows what ran.
 """
 
@@ -35,7 +35,7 @@ def cluster():
 
 def cluster_profile(tmp_path: Path, **parity_train) -> Path:
     """The shipped profile, pointed at the test cluster (CPU partition, no GPU)."""
-    profile = yaml.safe_load((REPO / "workflow" / "profiles" / "slurm" / "config.yaml").read_text())
+    profile = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text())
     profile["default-resources"].update(slurm_account="theorydl", slurm_partition="cpu")
     for resources in profile["set-resources"].values():
         if "gpu" in resources:

@@ -11,7 +11,9 @@ training batch for a given step and evaluate itself. The engine does the rest:
 - tidy metrics (``step, split, metric, value``) per seed, ``meta.json`` with provenance;
 - checkpoint and resume: the state (variables, optimizer slots, step, metrics so far) is saved
   atomically; a killed job started again resumes there and ends with the same numbers, because
-  every batch is a pure function of (seed, step);
+  every batch is a pure function of (seed, step). The final state is saved too and left for the
+  family's aggregate job to remove, so a kill after the job wrote its runs but before Snakemake
+  recorded it done costs a rewrite of the runs, not the training;
 - snapshots: arrays a task wants kept at given steps (e.g. decoded curves after 500 and
   10 000 steps) are saved with the run as ``<name>@<step>``;
 - divergence: a seed whose loss turns NaN or infinite is marked diverged at that step.
@@ -94,6 +96,7 @@ class RunContext:
     threads: int = 1
     extra_meta: dict[str, Any] = field(default_factory=dict)
     data_dir: Path | None = None  # where rule dataset wrote the real images a variant reads
+    code: str = ""  # digest of the code the job runs: a checkpoint resumes only the same code
 
 
 # --------------------------------------------------------------------------------------------
@@ -219,7 +222,8 @@ class _Checkpoints:
     """Atomic checkpoints: ``<dir>/step-N/`` directories and a ``latest`` pointer file.
 
     The pointer is replaced only after a checkpoint is complete, so a kill at any moment leaves
-    the previous checkpoint usable. A checkpoint written for other hyperparameters is ignored.
+    the previous checkpoint usable. A checkpoint written for other hyperparameters, seeds,
+    threads or code is ignored.
     """
 
     def __init__(self, directory: Path, checkpoint: tf.train.Checkpoint, fingerprint: str):
@@ -272,9 +276,6 @@ class _Checkpoints:
             if old.name != name:
                 shutil.rmtree(old, ignore_errors=True)
 
-    def remove(self) -> None:
-        shutil.rmtree(self.directory, ignore_errors=True)
-
 
 def fingerprint(ctx: RunContext, seeds: Sequence[int], hparams: dict[str, Any]) -> str:
     """Identity of a training job's settings: a checkpoint resumes only the same settings."""
@@ -284,6 +285,7 @@ def fingerprint(ctx: RunContext, seeds: Sequence[int], hparams: dict[str, Any]) 
         "seeds": list(seeds),
         "hparams": hparams,
         "threads": ctx.threads,
+        "code": ctx.code,
     }
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
@@ -351,8 +353,9 @@ def train(
     # On a GPU, how busy the device was while this job trained goes into meta.json.
     with runtime.GpuMonitor(runtime.process_gpu(tf)) as gpu:
         step, progress = _train_to_the_end(loop, task, schedule, ctx, checkpoints)
+    if progress.resumed_from[-1:] != [step]:  # not restored from this very checkpoint
+        checkpoints.save(step, progress)
     _write_outputs(task, ctx, seeds, step, hparams, progress, runtime.gpu_usage(gpu, tf))
-    checkpoints.remove()
     log.info(
         "finished %s/%s at step %d in %s of training",
         ctx.family,
@@ -434,6 +437,7 @@ def _write_outputs(
             "wall_time_s": round(progress.wall_time_s, 3),
             "ensemble_seeds": seeds,
             "resumed_from_steps": progress.resumed_from,
+            "code_digest": ctx.code or None,
             # Of the last stretch of training: a resumed job's earlier stretches are not in it.
             "gpu_usage": gpu_usage,
             **about,

@@ -32,8 +32,10 @@ def train_job(
     lock_dir: str | Path = ".snakemake/gpu-locks",
     extra_meta: Mapping[str, Any] | None = None,
     data_dir: str | Path | None = None,
+    code: str = "",
 ) -> None:
     """Train every seed of each variant in ``runs``, of one family, in this process (one job).
+    ``code``: the digest of the code the job runs (a checkpoint of other code is not resumed).
 
     Claims a GPU if there is one and sets TensorFlow up (threads, determinism) once; then each
     variant, one after another, trains all its seeds through the family model's ``run``.
@@ -57,6 +59,7 @@ def train_job(
             threads=tf_threads,
             extra_meta=dict(extra_meta or {}),
             data_dir=None if data_dir is None else Path(data_dir),
+            code=code,
         )
         if len(runs) > 1:
             print(f"training {each.variant} ({len(seeds)} seeds)", flush=True)

@@ -126,6 +126,11 @@ def shared_hparam(family, key):
     return next(iter(values.values()))
 
 
+def checkpoint_root(family):
+    """Where a family's training jobs keep their checkpoints, a folder per variant."""
+    return f"{RESULTS}/checkpoints/{family}"
+
+
 def job_params(family):
     """The params of every job that trains a family's runs: scale, threads, checkpoints and
     GPU sharing, and the code digest (changes trigger reruns); the job adds its seeds."""
@@ -135,7 +140,7 @@ def job_params(family):
         scale=config["scale"],
         tf_threads=config["tf_threads"],
         checkpoint_seconds=config["checkpoint_seconds"],
-        checkpoint_root=f"{RESULTS}/checkpoints/{family}",
+        checkpoint_root=checkpoint_root(family),
         jobs_per_gpu=config["jobs_per_gpu"],
         lock_dir=".snakemake/gpu-locks",
         data_dir=DATASETS,
@@ -252,6 +257,7 @@ def aggregate_rule(family, inputs=None, args=None):
             family=family,
             code=code_digest("scripts/aggregate.py", family_file(family, "analysis")),
             variants=VARIANTS[family],
+            checkpoints=checkpoint_root(family),
             args=args or {},
         log:
             f"{LOGS}/{family}/aggregate.log",

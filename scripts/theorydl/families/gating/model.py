@@ -16,7 +16,6 @@ The width search (Fig 5) trains one such network per width it tries (:func:`sear
 from __future__ import annotations
 
 import math
-import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -359,7 +358,8 @@ def search_width(cfg: GatingConfig, seeds: Sequence[int], ctx: engine.RunContext
     tried = width_search(cfg.min_width, cfg.max_width, cfg.target_mse, loss_at)
     for index, seed in enumerate(seeds):
         _write_search_run(cfg, seed, ctx, tried, [probes[k][index] for k, _ in tried])
-    shutil.rmtree(ctx.checkpoint_dir, ignore_errors=True)
+    # The probes stay until the family's aggregate job removes the checkpoint folder, so that a
+    # kill between here and Snakemake's record of the job costs no probe again.
 
 
 def _final_train_mse(run: runs.Run) -> float:

@@ -25,9 +25,8 @@ from __future__ import annotations
 
 import itertools
 import math
-import shutil
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -433,15 +432,8 @@ def _stage(
     try:
         found = [runs.read_run(dirs[s], ctx.family, variant, s, hparams) for s in seeds]
     except runs.CorruptRunError:
-        stage_ctx = engine.RunContext(
-            family=ctx.family,
-            variant=variant,
-            out_dirs=dirs,
-            checkpoint_dir=folder / "checkpoint",
-            checkpoint_seconds=ctx.checkpoint_seconds,
-            threads=ctx.threads,
-            extra_meta=ctx.extra_meta,
-            data_dir=ctx.data_dir,
+        stage_ctx = replace(
+            ctx, variant=variant, out_dirs=dirs, checkpoint_dir=folder / "checkpoint"
         )
         engine.train(task, _optimizer(cfg, task), _schedule(cfg, task), stage_ctx, hparams)
         return [runs.read_run(dirs[s], ctx.family, variant, s, hparams) for s in seeds]
@@ -504,7 +496,8 @@ def train_layerwise(cfg: HierarchicalConfig, seeds: Sequence[int], ctx: engine.R
     stage_runs["top"] = _stage(cfg, top, seeds, ctx, "top")
     for i, seed in enumerate(seeds):
         _write_layerwise_run(cfg, seed, ctx, {k: v[i] for k, v in stage_runs.items()}, measured[i])
-    shutil.rmtree(ctx.checkpoint_dir, ignore_errors=True)
+    # The stages stay until the family's aggregate job removes the checkpoint folder: a kill
+    # between here and Snakemake's record of the job then costs the k-means, not the training.
 
 
 def _write_layerwise_run(
