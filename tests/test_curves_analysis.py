@@ -59,7 +59,8 @@ def test_conditioning_fit_recovers_power_laws():
 
 @pytest.fixture(scope="module")
 def aggregated(tf, tmp_path_factory):
-    """Two learners trained briefly, then aggregated as the workflow does."""
+    """Two learners and the float64 twin of one trained briefly, then aggregated as the
+    workflow does."""
     from dataclasses import asdict
 
     from theorydl import engine
@@ -67,18 +68,21 @@ def aggregated(tf, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("curves")
     variants, run_dirs = {}, []
-    for learner in ("fc", "conv_whitened"):
+    trained = {"fc": {}, "conv_whitened": {}, "conv_whitened_float64": {"dtype": "float64"}}
+    for variant, extra in trained.items():
         cfg = curves.CurvesConfig(
-            learner=learner,
+            learner=variant.removesuffix("_float64"),
             train_curves=300,
             validation_curves=30,
             steps=40,
             eval_every=20,
             snapshot_steps=[20, 40],
+            **extra,
         )
-        dirs = {s: root / "runs" / learner / f"seed{s}" for s in (0, 1)}
-        curves.run(cfg, [0, 1], engine.RunContext("curves", learner, dirs, root / "ckpt", 1e9, 1))
-        variants[learner] = asdict(cfg)
+        dirs = {s: root / "runs" / variant / f"seed{s}" for s in (0, 1)}
+        ctx = engine.RunContext("curves", variant, dirs, root / "ckpt" / variant, 1e9, 1)
+        curves.run(cfg, [0, 1], ctx)
+        variants[variant] = asdict(cfg)
         run_dirs += list(dirs.values())
     conditioning = ct.conditioning_rows([10, 20, 40], ["code"], [0, 1], curves=200, k=3)
     conditioning.to_csv(root / "conditioning.csv", index=False)
@@ -107,6 +111,27 @@ def test_tables_have_their_columns_and_rows(aggregated):
     assert "not run" not in (aggregated / "curves_fig6_errors.md").read_text()
 
 
+def test_the_float64_twin_is_the_same_run_and_only_in_the_precision_table(aggregated):
+    precision = pd.read_csv(aggregated / "curves_precision.csv")
+    assert list(zip(precision.dtype, precision.seed, strict=True)) == [
+        ("float32", 0),
+        ("float32", 1),
+        ("float64", 0),
+        ("float64", 1),
+    ]
+    assert (precision.learner == "conv_whitened").all() and (precision.evaluations == 1).all()
+    # After 40 steps on the same batches the two precisions have the same filter to within
+    # float32's rounding: the twin differs in its arithmetic alone.
+    f32, f64 = (
+        precision[precision.dtype == d].median_rms.to_numpy() for d in ("float32", "float64")
+    )
+    assert np.allclose(f32, f64, rtol=1e-3)
+    with np.load(aggregated.parent / "runs/conv_whitened_float64/seed0/arrays.npz") as arrays:
+        assert arrays["filter"].dtype == np.float64 and arrays["decoded@40"].dtype == np.float64
+    shown = (aggregated / "curves_precision.md").read_text()
+    assert "float64" in shown and "conv. + whitening" in shown
+
+
 def test_snapshot_errors_match_the_logged_evaluation(aggregated, tf):
     """The TF metric at the last step and the numpy error of the last snapshot agree."""
     progress = pd.read_csv(aggregated / "curves_progress.csv")
@@ -126,3 +151,6 @@ def test_report_values_exist_for_learners_not_run(aggregated):
     assert values["curves.slope.conv-covariance.paper"] == "not run"
     assert values["curves.conv-whitened.unstable"].endswith(" of 2")  # step 40 of 40, 2 seeds
     assert values["curves.conv.unstable"] == "not run"
+    assert values["curves.conv-whitened.float64.unstable"].endswith(" of 2")
+    assert values["curves.conv.float64.median"] == "not run"  # no float64 twin
+    assert values["curves.conv-whitened.float64.median"] != "not run"

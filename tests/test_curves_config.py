@@ -11,7 +11,10 @@ from theorydl import config as tdl_config
 
 def test_paper_scale_runs_every_learner_with_its_authors_settings(repo, paper):
     variants = resolve(repo, paper)["_variants"]["curves"]
-    assert set(variants) == {"fc", "conv", "conv_whitened", "autoencoder"}
+    assert set(variants) == {"fc", "conv", "conv_whitened", "autoencoder", "conv_whitened_float64"}
+    twin = variants["conv_whitened_float64"]
+    assert twin == {**variants["conv_whitened"], "dtype": "float64"}  # the same run otherwise
+    assert variants["conv_whitened"]["dtype"] == "float32"
     assert variants["fc"]["learning_rate"] == 1e-4 and variants["fc"]["batch_size"] == 100
     assert variants["conv_whitened"]["learning_rate"] == 0.99
     assert variants["conv_whitened"]["batch_size"] == 10
@@ -30,7 +33,8 @@ def test_schema_lists_exactly_the_dataclass_fields(repo, tf):
     from theorydl.families.curves.spec import CurvesConfig
 
     schema = tdl_config.load_schema(repo)
-    fields = {f.name for f in dataclasses.fields(CurvesConfig)} - {"learner"}  # the variant
+    # The learner is the variant; float64 only for a twin (curves.float64_learners).
+    fields = {f.name for f in dataclasses.fields(CurvesConfig)} - {"learner", "dtype"}
     assert set(schema["definitions"]["curves_hparams"]["properties"]) == fields
 
 
@@ -47,6 +51,12 @@ def with_change(base, path, value):
 BAD = [  # (key to change, bad value, what the message must contain)
     ("curves.learners", ["fc", "mlp"], "config key 'curves.learners.1': value 'mlp'"),
     ("curves.learners", [], "config key 'curves.learners': value []"),
+    ("curves.float64_learners", ["mlp"], "config key 'curves.float64_learners.0': value 'mlp'"),
+    (
+        "curves.learners",
+        ["fc", "conv"],
+        "'curves.float64_learners': value conv_whitened is not a trained learner",
+    ),
     ("curves.figure_seed", 9, "'curves.figure_seed': value 9 is not a trained seed"),
     ("curves.hparams", {"distribution": "uniform"}, "'curves.hparams.distribution'"),
     ("curves.hparams", {"learner": "fc"}, "'curves.hparams.learner' is not a known setting"),

@@ -251,3 +251,23 @@ def test_schedule_stops_at_evaluations_snapshots_and_the_end():
     with pytest.raises(ValueError, match="outside"):
         Schedule(steps=10, eval_every=5, snapshot_steps=(11,))
 
+
+@pytest.mark.parametrize("fused", [False, True], ids=["adam", "fused"])
+def test_adam_updates_a_float64_variable_in_float64(tf, fused):
+    """A float64 model is trained in float64 throughout: Adam's step size too (in float32 it
+    would be off by about 1e-7 relative, and the variables' dtype mixed with it fails)."""
+    from theorydl import engine
+
+    rng = np.random.default_rng(1)
+    start = rng.normal(size=(2, 3))
+    grads = [rng.normal(size=(2, 3)) for _ in range(30)]
+    variable = tf.Variable(start)  # float64
+    kind = engine.FusedAdam if fused else engine.Adam
+    adam = kind([variable], 0.99, beta1=0.9, beta2=0.999, epsilon=1e-8)
+    w, m, v = start.copy(), np.zeros_like(start), np.zeros_like(start)
+    for t, g in enumerate(grads, start=1):
+        adam.apply([tf.constant(g)], [variable])
+        m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g**2
+        w -= 0.99 * np.sqrt(1 - 0.999**t) / (1 - 0.9**t) * m / (np.sqrt(v) + 1e-8)
+    assert variable.dtype == tf.float64
+    assert np.allclose(variable.numpy(), w, rtol=1e-12, atol=1e-12)

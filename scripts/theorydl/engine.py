@@ -142,10 +142,16 @@ class Adam(tf.Module):
         self.v = [tf.Variable(tf.zeros_like(v), trainable=False) for v in variables]
         self.t = tf.Variable(0.0, trainable=False)
 
+    def step_size(self, t: tf.Tensor, dtype: tf.DType) -> tf.Tensor:
+        """``lr·sqrt(1-β₂ᵗ)/(1-β₁ᵗ)`` in the variable's own dtype, so that a float64 model is
+        updated in float64 throughout (for float32 the cast is the identity)."""
+        t = tf.cast(t, dtype)
+        return self.learning_rate * tf.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
+
     def apply(self, grads: Sequence[tf.Tensor], variables: Sequence[tf.Variable]) -> None:
         t = self.t.assign_add(1.0)
-        lr_t = self.learning_rate * tf.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
         for grad, var, m, v in zip(grads, variables, self.m, self.v, strict=True):
+            lr_t = self.step_size(t, var.dtype)
             m.assign(self.beta1 * m + (1.0 - self.beta1) * grad)
             v.assign(self.beta2 * v + (1.0 - self.beta2) * tf.square(grad))
             var.assign_sub(lr_t * m / (tf.sqrt(v) + self.epsilon))
@@ -162,16 +168,17 @@ class FusedAdam(Adam):
     def apply(self, grads: Sequence[tf.Tensor], variables: Sequence[tf.Variable]) -> None:
         t = self.t.assign_add(1.0)
         for grad, var, m, v in zip(grads, variables, self.m, self.v, strict=True):
+            t_var = tf.cast(t, var.dtype)  # the kernel takes every scalar in the variable's dtype
             tf.raw_ops.ResourceApplyAdam(
                 var=var.handle,
                 m=m.handle,
                 v=v.handle,
-                beta1_power=self.beta1**t,
-                beta2_power=self.beta2**t,
-                lr=self.learning_rate,
-                beta1=self.beta1,
-                beta2=self.beta2,
-                epsilon=self.epsilon,
+                beta1_power=self.beta1**t_var,
+                beta2_power=self.beta2**t_var,
+                lr=tf.constant(self.learning_rate, var.dtype),
+                beta1=tf.constant(self.beta1, var.dtype),
+                beta2=tf.constant(self.beta2, var.dtype),
+                epsilon=tf.constant(self.epsilon, var.dtype),
                 grad=tf.convert_to_tensor(grad),  # a gather's gradient arrives as IndexedSlices
             )
 
@@ -191,7 +198,9 @@ class _Loop(tf.Module):
     @tf.function
     def advance(self, n: tf.Tensor) -> tf.Tensor:
         variables = list(self.task.trainable_variables)
-        total = tf.zeros([len(self.task.seeds)])
+        # The mean train loss in the model's own dtype (float32 but for a float64 model).
+        dtype = variables[0].dtype if variables else tf.float32
+        total = tf.zeros([len(self.task.seeds)], dtype)
         for _ in tf.range(n):
             with tf.GradientTape() as tape:
                 loss = self.task.train_loss(self.step)
@@ -200,7 +209,7 @@ class _Loop(tf.Module):
             self.optimizer.apply(grads, variables)
             self.step.assign_add(1)
             total += loss
-        return total / tf.cast(n, tf.float32)
+        return total / tf.cast(n, dtype)
 
     @tf.function
     def evaluate(self) -> dict[str, tf.Tensor]:

@@ -14,7 +14,12 @@ may name:
 - ``curves_conditioning``: condition numbers against n (cond(WᵀW); the 3-tap rows' covariance,
   before and after whitening, per curve distribution and sampling seed);
 - ``curves_conditioning_fit``: their log-log slopes in n, over all n and over the larger half;
-- ``curves_theorem3``: W's extreme singular values and Theorem 3's lower bound on GD steps.
+- ``curves_theorem3``: W's extreme singular values and Theorem 3's lower bound on GD steps;
+- ``curves_precision``: per learner of ``float64_learners``, seed and precision, its validation
+  error over the second half of its run: how often it is not exact, its median and its largest
+  (float32 against float64, the same run otherwise).
+
+Every table but the last reads the float32 runs alone.
 """
 
 from __future__ import annotations
@@ -27,14 +32,14 @@ import numpy as np
 import pandas as pd
 
 from theorydl import runs
-from theorydl.families.curves.spec import TABLES
+from theorydl.families.curves.spec import DTYPES, TABLES
 from theorydl.families.curves.theory import loglog_slope, relative_errors
 from theorydl.tables import Raw, Reads, fmt, write_table
 
 # What the claims' tables are made of (theorydl.costs.claim_jobs): the per-seed errors read
 # the training runs alone; the conditioning fit the conditioning job alone.
 TABLE_READS = {
-    "curves_seed_errors": Reads(theory=()),
+    "curves_seed_errors": Reads(variants={"dtype": "float32"}, theory=()),
     "curves_conditioning_fit": Reads(variants=None, theory=("conditioning",)),
 }
 
@@ -263,6 +268,37 @@ def conditioning_fit(conditioning: pd.DataFrame) -> pd.DataFrame:
     return fit.drop(columns="_rank").reset_index(drop=True)
 
 
+def late_errors(run: runs.Run) -> pd.Series:
+    """A run's validation relative RMS (mean over its curves) at each evaluation of the second
+    half of its budget, by step: where a learner that has converged should stay put."""
+    test = run.metrics[(run.metrics.split == "test") & (run.metrics.metric == "relative_rms")]
+    late = test[test.step > run.meta["hparams"]["steps"] / 2]
+    return late.set_index("step").value
+
+
+def precision_table(loaded: Mapping, variants: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    """For each learner trained in float64 too, per seed and dtype: the second half of the run
+    (evaluations, how many are not exact, the median and the largest relative RMS)."""
+    twins = {v: h["learner"] for v, h in variants.items() if h["dtype"] == "float64"}
+    rows = []
+    for twin, learner in twins.items():
+        for variant in (learner, twin):
+            for seed, (run, _) in sorted(loaded.get(variant, {}).items()):
+                late = late_errors(run)
+                rows.append(
+                    {
+                        "learner": learner,
+                        "dtype": variants[variant]["dtype"],
+                        "seed": seed,
+                        "evaluations": len(late),
+                        "unstable": int((late >= EXACT).sum()),
+                        "median_rms": float(late.median()),
+                        "largest_rms": float(late.max()),
+                    }
+                )
+    return ordered(pd.DataFrame(rows, columns=TABLES["curves_precision"]), "dtype", "seed")
+
+
 # ---- tables as people read them ------------------------------------------------------------
 
 
@@ -331,6 +367,25 @@ def fit_display(fit: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def precision_display(table: pd.DataFrame) -> pd.DataFrame:
+    """A row per learner and dtype, the seeds together."""
+    rows = []
+    for (learner, dtype), group in table.groupby(["learner", "dtype"], sort=False):
+        rows.append(
+            {
+                "learner": LEARNER_LABELS[learner],
+                "dtype": dtype,
+                "seeds": len(group),
+                f"evaluations with relative RMS ≥ {EXACT:g}": (
+                    f"{group.unstable.sum()} of {group.evaluations.sum()}"
+                ),
+                "median relative RMS (per seed)": ", ".join(map(_sci, group.median_rms)),
+                "largest relative RMS": _sci(group.largest_rms.max()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def theorem3_display(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -353,7 +408,8 @@ def aggregate(
     tables_dir: Path,
 ) -> None:
     """Read the curve runs and the conditioning results; write every curves table."""
-    loaded = read_runs(run_dirs, variants)
+    everything = read_runs(run_dirs, variants)
+    loaded = {v: r for v, r in everything.items() if variants[v]["dtype"] == "float32"}
     per_seed, summary = error_tables(loaded)
     write_table(
         tables_dir / "curves_seed_errors",
@@ -386,6 +442,13 @@ def aggregate(
         fit_display(fit),
         "Curves: log-log slopes of the condition numbers in n",
     )
+    precision = precision_table(everything, variants)
+    write_table(
+        tables_dir / "curves_precision",
+        precision,
+        precision_display(precision),
+        "Curves: the second half of a run in float32 and in float64 (validation relative RMS)",
+    )
     theorem3 = pd.read_csv(theorem3_csv)[TABLES["curves_theorem3"]]
     write_table(
         tables_dir / "curves_theorem3",
@@ -412,6 +475,26 @@ def _unstable_share(progress: pd.DataFrame, per_seed: pd.DataFrame, learner: str
         return "not run"
     late = progress[(progress.learner == learner) & (progress.step > budget.max() / 2)]
     return f"{int((late.relative_rms >= EXACT).sum())} of {len(late)}"
+
+
+def _precision_values(precision: pd.DataFrame) -> dict[str, str]:
+    """Per learner and dtype of the precision table: the median over seeds of each seed's
+    median late error, the largest, and for float64 how many late evaluations are not exact
+    ('not run' where the config has no float64 twin of the learner)."""
+    values = {}
+    for learner in LEARNER_LABELS:
+        for dtype in DTYPES:
+            rows = precision[(precision.learner == learner) & (precision.dtype == dtype)]
+            key = f"curves.{learner.replace('_', '-')}.{dtype}"
+            if rows.empty:
+                values[f"{key}.median"] = values[f"{key}.largest"] = "not run"
+            else:
+                values[f"{key}.median"] = _sci(rows.median_rms.median())
+                values[f"{key}.largest"] = _sci(rows.largest_rms.max())
+            if dtype == "float64":  # float32's count is <learner>.unstable, from every learner
+                unstable = f"{rows.unstable.sum()} of {rows.evaluations.sum()}"
+                values[f"{key}.unstable"] = unstable if len(rows) else "not run"
+    return values
 
 
 def report_values(tables_dir: Path, block: Mapping[str, Any]) -> dict[str, Any]:
@@ -464,6 +547,7 @@ def report_values(tables_dir: Path, block: Mapping[str, Any]) -> dict[str, Any]:
     for learner in ("conv", "conv_whitened"):
         key = f"curves.{learner.replace('_', '-')}.unstable"
         values[key] = _unstable_share(progress, per_seed, learner)
+    values.update(_precision_values(pd.read_csv(tables_dir / "curves_precision.csv")))
     whitened = fit[fit.quantity == "conv_whitened"]
     values["curves.whitened-slope-largest"] = (
         f"{whitened.slope.abs().max():.3f}" if len(whitened) else "not run"

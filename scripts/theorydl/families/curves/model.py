@@ -55,9 +55,10 @@ def _stack_keys(seeds: Sequence[int], stream: str) -> tf.Tensor:
 
 
 def _pools(cfg: CurvesConfig, seeds: Sequence[int], name: str, size: int) -> tuple[tf.Tensor, ...]:
-    """Each seed's fixed pool ``name`` stacked on the seed axis: f, p ``[S, size, n]``."""
+    """Each seed's fixed pool ``name`` stacked on the seed axis: f, p ``[S, size, n]``, in the
+    learner's dtype (the curves have integer values: the same numbers in either)."""
     pools = [curve_pool(s, name, size, cfg.n, cfg.kinks, cfg.distribution) for s in seeds]
-    return tuple(tf.constant(np.stack(part)) for part in zip(*pools, strict=True))
+    return tuple(tf.constant(np.stack(part).astype(cfg.dtype)) for part in zip(*pools, strict=True))
 
 
 def relative_errors(f: tf.Tensor, decoded: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -153,8 +154,8 @@ class FullyConnected(CurvesTask):
     def __init__(self, cfg: CurvesConfig, seeds: Sequence[int]):
         super().__init__(cfg, seeds)
         # Row-vector convention as in the script: p̂ = f @ weights, so the optimum is U^T.
-        self.weights = tf.Variable(tf.zeros([len(seeds), cfg.n, cfg.n]), name="weights")
-        self.optimum = tf.constant(inverse_curve_matrix(cfg.n).T.astype(np.float32))
+        self.weights = tf.Variable(tf.zeros([len(seeds), cfg.n, cfg.n], cfg.dtype), name="weights")
+        self.optimum = tf.constant(inverse_curve_matrix(cfg.n).T.astype(cfg.dtype))
 
     def loss(self, f: tf.Tensor, p: tf.Tensor) -> tf.Tensor:
         return tf.reduce_mean(tf.reduce_sum(tf.square(f @ self.weights - p), axis=-1), axis=-1)
@@ -174,13 +175,13 @@ class Convolution(CurvesTask):
 
     def __init__(self, cfg: CurvesConfig, seeds: Sequence[int], whiten: bool):
         super().__init__(cfg, seeds)
-        self.filter = tf.Variable(tf.zeros([len(seeds), 3]), name="filter")
+        self.filter = tf.Variable(tf.zeros([len(seeds), 3], cfg.dtype), name="filter")
         if whiten:
             # float64 on the host; the script computes C^{-1/2} with numpy's eigh as well.
             conditioners = [whitening_matrix(conv_covariance(f)) for f in self.train_f.numpy()]
         else:
             conditioners = [np.eye(3)] * len(seeds)
-        self.conditioner = tf.constant(np.stack(conditioners).astype(np.float32))
+        self.conditioner = tf.constant(np.stack(conditioners).astype(cfg.dtype))
 
     @property
     def effective_filter(self) -> tf.Tensor:
@@ -205,7 +206,7 @@ class Convolution(CurvesTask):
         return curve_from_kinks(self.predict_kinks(f))
 
     def weight_error(self) -> dict[str, tf.Tensor]:
-        target = tf.constant(INVERSE_FILTER, tf.float32)
+        target = tf.constant(INVERSE_FILTER, self.cfg.dtype)
         return {"weight_error": tf.reduce_max(tf.abs(self.effective_filter - target), axis=-1)}
 
     def final_arrays(self) -> dict[str, np.ndarray]:
@@ -232,12 +233,13 @@ class AutoEncoder(CurvesTask):
                         [fan_in, fan_out],
                         seed=stream_key(s, f"curves/init/layer{index}"),
                         stddev=fan_in**-0.5,
+                        dtype=cfg.dtype,
                     )
                     for s in seeds
                 ]
             )
             kernel = tf.Variable(init, name=f"kernel{index}")
-            bias = tf.Variable(tf.zeros([len(seeds), 1, fan_out]), name=f"bias{index}")
+            bias = tf.Variable(tf.zeros([len(seeds), 1, fan_out], cfg.dtype), name=f"bias{index}")
             self.layers.append((kernel, bias))
 
     def reconstruct(self, f: tf.Tensor) -> tf.Tensor:

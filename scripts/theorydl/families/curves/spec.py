@@ -11,6 +11,8 @@ from theorydl.families.common import unshared, untrained
 
 FAMILY = "curves"
 DISTRIBUTIONS = ("code", "paper")  # the curve distributions; see theory.sample_kinks
+DTYPES = ("float32", "float64")
+FLOAT64 = "_float64"  # a learner's name plus this names its float64 twin (curves.float64_learners)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,9 @@ class CurvesConfig:
     eval_every: int = 500
     # Fig 6's columns; a learner trained for fewer steps keeps those within its run.
     snapshot_steps: list[int] = field(default_factory=lambda: [500, 10_000, 50_000])
+    # Data, weights and Adam's arithmetic; float64 only for a learner's twin in
+    # curves.float64_learners, which asks whether float precision causes what float32 shows.
+    dtype: str = "float32"
 
     def __post_init__(self) -> None:
         if self.learner not in AUTHORS_SETTINGS:
@@ -72,6 +77,8 @@ class CurvesConfig:
                 f"kinks = {self.kinks} with distribution 'code'. Allowed: kinks = 3 (the "
                 f"script's slope patterns have three segments), or distribution 'paper'"
             )
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype {self.dtype!r}. Allowed: one of {', '.join(DTYPES)}")
         if self.n < self.kinks + 6:  # the script keeps 3 kink-free points at each end
             raise ValueError(f"n = {self.n}. Allowed: n ≥ kinks + 6 = {self.kinks + 6}")
         if any(s < 0 for s in self.snapshot_steps):
@@ -98,14 +105,28 @@ SHARED_ACROSS_LEARNERS = ("n", "kinks", "distribution", "validation_curves", "sn
 
 
 def variants(block: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """One training job per learner, named after it."""
-    return {learner: {"learner": learner} for learner in block["learners"]}
+    """One training job per learner, named after it; and per learner of
+    ``float64_learners`` its twin ``<learner>_float64``: the same run (the learner's own
+    overrides too) in float64."""
+    found: dict[str, dict[str, Any]] = {
+        learner: {"learner": learner} for learner in block["learners"]
+    }
+    for learner in block.get("float64_learners", []):
+        own = block.get("variant_hparams", {}).get(learner, {})
+        found[learner + FLOAT64] = {"learner": learner, **own, "dtype": "float64"}
+    return found
 
 
 def check_config(block: dict[str, Any], resolved: dict[str, dict[str, Any]]) -> list[str]:
-    """Problems the schema cannot see: the figure's seed, and settings the learners share."""
+    """Problems the schema cannot see: the figure's seed, float64 twins of learners not
+    trained, and settings the learners share."""
     seeds = block["seeds"]
     problems = untrained("curves", "figure_seed", [block["figure_seed"]], "seeds", seeds, "seed")
+    # A float64 run is compared with its learner's float32 run.
+    twins = block.get("float64_learners", [])
+    problems += untrained(
+        "curves", "float64_learners", twins, "learners", block["learners"], "learner"
+    )
     why = "the learners share the validation curves and Fig 6's columns"
     return problems + unshared("curves", resolved, SHARED_ACROSS_LEARNERS, why)
 
@@ -167,6 +188,15 @@ TABLES: dict[str, list[str]] = {
         "n_max",
     ],
     "curves_theorem3": ["n", "s_max", "s_min", "cond_w", "cond_gram", "steps_bound", "trained"],
+    "curves_precision": [
+        "learner",
+        "dtype",
+        "seed",
+        "evaluations",
+        "unstable",
+        "median_rms",
+        "largest_rms",
+    ],
 }
 # Figure data: CSV alone, no Markdown or LaTeX.
 CSV_ONLY = ("curves_fig6", "curves_progress", "curves_conditioning")
