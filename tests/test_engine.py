@@ -94,6 +94,15 @@ def test_a_finished_job_run_again_rewrites_its_runs_from_the_final_checkpoint(tf
         assert (run / "metrics.csv").read_bytes() == written[seed]
 
 
+def test_a_checkpoint_that_cannot_be_written_says_what_to_do(tf, tmp_path):
+    """Like every result: the file, the reason, and that the same command continues."""
+    from theorydl.runs import ResultsWriteError
+
+    (tmp_path / "ckpt").write_text("a file where the checkpoint folder goes")
+    with pytest.raises(ResultsWriteError, match=r"cannot write .*ckpt/step-400: .*same command"):
+        train(tmp_path, [0])
+
+
 def test_a_checkpoint_of_other_code_is_not_resumed(tf, tmp_path, caplog):
     """A job whose code changed (its rule's code digest) starts from scratch, even from a
     checkpoint of the same settings: resuming would mix two versions of the model."""

@@ -37,7 +37,7 @@ import pandas as pd
 import tensorflow as tf
 
 from theorydl import runtime
-from theorydl.runs import atomic_write_text, write_run
+from theorydl.runs import atomic_write_text, write_failed, write_run
 
 log = logging.getLogger(__name__)
 
@@ -268,9 +268,14 @@ class _Checkpoints:
         name = f"step-{step}"
         target = self.directory / name
         shutil.rmtree(target, ignore_errors=True)
-        target.mkdir(parents=True)
-        self.checkpoint.write(str(target / "state"))
-        np.savez(target / "snapshots.npz", **progress.snapshots)
+        try:
+            target.mkdir(parents=True)
+            self.checkpoint.write(str(target / "state"))
+            np.savez(target / "snapshots.npz", **progress.snapshots)
+        except OSError as error:  # a full disk, a read-only folder: say so, and what to do
+            raise write_failed(target, error.errno, error.strerror or str(error)) from error
+        except tf.errors.OpError as error:  # TensorFlow's writer reports them as its own errors
+            raise write_failed(target, None, error.message) from error
         state = {
             "fingerprint": self.fingerprint,
             "step": step,

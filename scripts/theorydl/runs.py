@@ -67,12 +67,16 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     except OSError as error:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise ResultsWriteError(
-            error.errno,
-            f"cannot write {path}: {error.strerror or error}. Results already written are "
-            f"intact; free disk space or make {path.parent} writable, then run the same "
-            f"command again to continue",
-        ) from error
+        raise write_failed(path, error.errno, error.strerror or str(error)) from error
+
+
+def write_failed(path: str | Path, number: int | None, reason: str) -> ResultsWriteError:
+    """The error for a result that could not be written, saying what to do about it."""
+    return ResultsWriteError(
+        number,
+        f"cannot write {path}: {reason}. Results already written are intact; free disk space "
+        f"or make {Path(path).parent} writable, then run the same command again to continue",
+    )
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
