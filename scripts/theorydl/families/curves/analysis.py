@@ -268,12 +268,17 @@ def conditioning_fit(conditioning: pd.DataFrame) -> pd.DataFrame:
     return fit.drop(columns="_rank").reset_index(drop=True)
 
 
+def second_half(evaluations: pd.DataFrame, budget: float) -> pd.DataFrame:
+    """The evaluations (rows with a ``step``) of the second half of a run of ``budget`` steps:
+    where a learner that has converged should stay put."""
+    return evaluations[evaluations.step > budget / 2]
+
+
 def late_errors(run: runs.Run) -> pd.Series:
     """A run's validation relative RMS (mean over its curves) at each evaluation of the second
-    half of its budget, by step: where a learner that has converged should stay put."""
+    half of its budget, by step."""
     test = run.metrics[(run.metrics.split == "test") & (run.metrics.metric == "relative_rms")]
-    late = test[test.step > run.meta["hparams"]["steps"] / 2]
-    return late.set_index("step").value
+    return second_half(test, run.meta["hparams"]["steps"]).set_index("step").value
 
 
 def precision_table(loaded: Mapping, variants: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
@@ -473,7 +478,7 @@ def _unstable_share(progress: pd.DataFrame, per_seed: pd.DataFrame, learner: str
     budget = per_seed[per_seed.learner == learner].budget
     if budget.empty:
         return "not run"
-    late = progress[(progress.learner == learner) & (progress.step > budget.max() / 2)]
+    late = second_half(progress[progress.learner == learner], budget.max())
     return f"{int((late.relative_rms >= EXACT).sum())} of {len(late)}"
 
 
