@@ -65,7 +65,7 @@ def pass_order(key: tf.Tensor, e: tf.Tensor, m: int) -> tf.Tensor:
     """The order ``[m]`` in which pass ``e`` over the m training points visits them: a
     stateless permutation drawn from the seed's key and the pass."""
     pass_key = tf.random.experimental.stateless_fold_in(key, e)
-    return tf.argsort(tf.random.stateless_uniform([m], seed=pass_key))
+    return tf.random.experimental.stateless_shuffle(tf.range(m), seed=pass_key)
 
 
 def epoch_batch(key: tf.Tensor, step: tf.Tensor, m: int, batch: int) -> tf.Tensor:
@@ -88,9 +88,11 @@ class PassBatches(tf.Module):
     """Mini-batches without replacement, reshuffled every pass over n points, per seed: the
     indices ``[S, batch]`` of a step's batch are :func:`epoch_batch`'s, computed with a cache.
 
-    The orders of the pass a step starts in and of the next one are kept and recomputed when a
-    step enters a new pass, not at every step (argsorts per seed cost more than a small
-    network's step); a cache of epoch_batch's pure function of (seed, step).
+    The orders of the pass a step starts in and of the next one are kept, and only the new
+    next one is drawn when training enters the next pass (a shuffle per seed costs more than
+    a small network's step: with an argsort of uniform draws and both orders redrawn, the
+    orders took half of a memorisation step); a cache of epoch_batch's pure function of
+    (seed, step), so a resumed or rewound step gets the same batch.
     """
 
     def __init__(self, seeds: Sequence[int], n: int, batch: int, stream: str):
@@ -105,12 +107,19 @@ class PassBatches(tf.Module):
         start = tf.cast(step, tf.int64) * batch
         first = start // n
 
+        def orders(e: tf.Tensor) -> tf.Tensor:
+            return tf.stack([pass_order(k, e, n) for k in self.keys])
+
         def refresh() -> tf.Tensor:
-            orders = [
-                tf.concat([pass_order(k, first, n), pass_order(k, first + 1, n)], axis=0)
-                for k in self.keys
-            ]
-            self.order.assign(tf.stack(orders))
+            # Training moves one pass on at a time: the pass it enters is the one cached next
+            # (none is cached before the first step: order_pass is -1).
+            entered_next = tf.logical_and(self.order_pass >= 0, first == self.order_pass + 1)
+            this = tf.cond(
+                entered_next,
+                lambda: self.order[:, n:],
+                lambda: orders(first),
+            )
+            self.order.assign(tf.concat([this, orders(first + 1)], axis=1))
             self.order_pass.assign(first)
             return first
 

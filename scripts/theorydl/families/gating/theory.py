@@ -86,22 +86,26 @@ def features_batched(x: np.ndarray, f: np.ndarray) -> np.ndarray:
 def climb_step(state: Climb, x: np.ndarray, y: np.ndarray, unit: int, proposal: np.ndarray) -> None:
     """One step for every replica: unit ``unit``'s gate vector becomes ``proposal [R, d]`` where
     that does not increase the training squared error; ``state`` is updated in place."""
-    k, d = state.f.shape[1:]
-    block = np.arange(unit * d, (unit + 1) * d)
-    rest = np.setdiff1d(np.arange(k * d), block)
+    d = state.f.shape[2]
+    block = slice(unit * d, (unit + 1) * d)
     h, phi, w = state.h, state.phi, state.w
-    h_cc_inv = np.linalg.inv(h[:, block][:, :, block])
-    h_ac = h[:, rest][:, :, block]
-    # Without the block: the inverse Gram of the other blocks and their refitted weights.
-    k_rest = h[:, rest][:, :, rest] - h_ac @ h_cc_inv @ np.swapaxes(h_ac, 1, 2)
-    w_rest = w[:, rest] - _apply(h_ac @ h_cc_inv, w[:, block])
-    a = phi[:, :, rest]
-    r_rest = y - _apply(a, w_rest)
-    # The proposed block, and what it adds to the fit of the other blocks.
+    # The other blocks' inverse Gram is K = H_rr − H_rc H_cc⁻¹ H_cr (a Schur complement), used
+    # only through products with vectors that are zero on the block: no [p − d]² copy of H.
+    h_c = h[:, :, block]  # [R, p, d]: H_rc, with H_cc in the block's rows
+    h_cc_inv = np.linalg.inv(h_c[:, block])
+    # Without the block, the other blocks refitted: w − H_·c H_cc⁻¹ w_c (zero on the block).
+    w_rest = w - _apply(h_c @ h_cc_inv, w[:, block])
+    w_rest[:, block] = 0.0
+    r_rest = y - _apply(phi, w_rest)
+    # The proposed block B, and g = Φᵀ B with the block's rows zeroed (the other blocks' Aᵀ B).
     b = features_batched(x, proposal[:, None, :])
     b_t = np.swapaxes(b, 1, 2)
-    a_b = np.swapaxes(a, 1, 2) @ b
-    s = b_t @ b - np.swapaxes(a_b, 1, 2) @ (k_rest @ a_b)
+    g = np.swapaxes(phi, 1, 2) @ b
+    g[:, block] = 0.0
+    z = h @ g  # its rows outside the block are H_rr AᵀB, inside H_cr AᵀB
+    z_c = z[:, block]
+    # S = BᵀB − (AᵀB)ᵀ K (AᵀB): what B adds outside the other blocks' span.
+    s = b_t @ b - np.swapaxes(g, 1, 2) @ z + np.swapaxes(z_c, 1, 2) @ h_cc_inv @ z_c
     q = _apply(b_t, r_rest)
     # A block (numerically) inside the others' span, e.g. a gate pattern that repeats another
     # unit's on these points, would make the normal equations singular: such a proposal is
@@ -115,7 +119,9 @@ def climb_step(state: Climb, x: np.ndarray, y: np.ndarray, unit: int, proposal: 
         # An accepted proposal refreshes the inverse Gram from scratch: updating it by blocks
         # (Woodbury) is unstable, its error grew about 100-fold per accepted step in a test.
         state.f[keep, unit] = proposal[keep]
-        state.phi[np.ix_(np.flatnonzero(keep), np.arange(x.shape[1]), block)] = b[keep]
+        chosen = state.phi[keep]
+        chosen[:, :, block] = b[keep]
+        state.phi[keep] = chosen
         refit(state, y, keep)
     state.history.append(np.sum(state.r**2, axis=-1))
     state.accepted += keep
