@@ -124,6 +124,29 @@ def test_hill_climbing_never_increases_the_loss_and_matches_a_fresh_solve():
     assert np.array_equal(f, theory._cell_arrays(cell(), [0, 1, 2, 3])[2])
 
 
+def test_each_hill_climbing_decision_is_that_of_a_fresh_solve():
+    # The update scores a proposal through the inverse Gram; a fresh least-squares solve with
+    # the proposed gates must agree on every accept and reject (where the two losses differ).
+    x, y, f = theory._cell_arrays(cell(), [0, 1, 2])
+    state = theory.start_climb(x, y, f.copy())
+    rng = np.random.default_rng(1)
+    k, d = f.shape[1:]
+    decided = 0
+    for _ in range(30):
+        unit, proposal = int(rng.integers(k)), rng.standard_normal((3, d))
+        trial = state.f.copy()
+        trial[:, unit] = proposal
+        phi = theory.features_batched(x, trial)
+        fresh = theory.mse(phi, theory.exact_weights(phi, y), y) * x.shape[1]
+        before, accepted = state.history[-1].copy(), state.accepted.copy()
+        theory.climb_step(state, x, y, unit, proposal)
+        clear = np.abs(fresh - before) > 1e-8 * before
+        took = (state.accepted - accepted)[clear] == 1
+        assert np.array_equal(took, fresh[clear] < before[clear])
+        decided += clear.sum()
+    assert decided > 60 and 0 < state.accepted.sum() < 90  # both kinds of decision were tested
+
+
 def test_label_noise_reaches_the_test_labels_too():
     noisy = data.noise_data(0, cell(experiment="noise", task="classification", noise=1.0))
     clean = data.noise_data(0, cell(experiment="noise", task="classification", noise=0.0))
