@@ -15,7 +15,8 @@ sm = snakemake  # noqa: F821 (injected by Snakemake's script directive)
 log_to(sm.log[0])
 gpu = costs.gpu_usage(sm.input.metas)
 jobs = costs.job_costs((Path(p) for p in sm.params.benchmarks), sm.params.families, gpu)
-families = costs.family_costs(jobs, sm.params.families)
+verdicts = pd.read_csv(sm.input.claims)
+families = costs.family_costs(jobs, sm.params.families, verdicts)
 # What each claim is judged on: its table's rows, traced back to the jobs that made them.
 charged = {}
 for claim in yaml.safe_load(Path(sm.input.claims_file).read_text())["claims"]:
@@ -31,7 +32,7 @@ for claim in yaml.safe_load(Path(sm.input.claims_file).read_text())["claims"]:
         sm.params.training_jobs[family],
         theory,
     )
-claims = costs.claim_costs(pd.read_csv(sm.input.claims), jobs, charged)
+claims = costs.claim_costs(verdicts, jobs, charged)
 write_table(
     Path(sm.output.jobs[0]).with_suffix(""),
     jobs,
@@ -44,7 +45,7 @@ write_table(
     Path(sm.output.families[0]).with_suffix(""),
     families,
     costs.display(families),
-    "Cost of each experiment family, summed over its jobs",
+    "Cost of each experiment family, summed over its jobs, and its claims' verdicts",
 )
 write_table(
     Path(sm.output.claims[0]).with_suffix(""),

@@ -87,6 +87,38 @@ def test_family_and_claim_costs_sum_the_jobs_of_each_family(tmp_path):
     assert math.isnan(per_claim.loc["c", "wall_s"]) and per_claim.loc["c", "jobs"] == 0
 
 
+def test_a_familys_row_counts_its_claims_judged_and_reproduced(tmp_path):
+    paths = [
+        write(tmp_path / "parity" / "train_d5.tsv", "10\t0\t100\t1\t1\t1\t0\t0\t90\t9\n"),
+        write(tmp_path / "flat" / "train_a.tsv", "5\t0\t2000\t1\t1\t1\t0\t0\t90\t4\n"),
+        write(tmp_path / "datasets" / "mnist.tsv", "2\t0\t50\t1\t1\t1\t0\t0\t90\t1\n"),
+    ]
+    jobs = costs.job_costs(paths, ["parity", "flat", "datasets"])
+    verdicts = pd.DataFrame(
+        {
+            "family": ["parity"] * 4 + ["flat", "sharing"],
+            "verdict": [
+                "reproduced",
+                "reproduced",
+                "not reproduced",
+                "not judged at this scale",
+                "not evaluated",
+                "not run",  # a family left out of the run: not in the table, not in the total
+            ],
+        }
+    )
+    families = costs.family_costs(jobs, ["parity", "flat", "datasets"], verdicts)
+    counts = families.set_index("family")[["claims", "judged", "reproduced"]]
+    assert counts.loc["parity"].tolist() == [4, 3, 2]
+    assert counts.loc["flat"].tolist() == [1, 0, 0]
+    assert counts.loc["datasets"].isna().all()  # no claims of its own
+    assert counts.loc["total"].tolist() == [5, 3, 2]
+    shown = costs.display(families).set_index("family")["claims reproduced"]
+    assert shown["parity"] == "2 of 3 judged (4 claims)" and shown["datasets"] == ""
+    # Without a claims table, the column is left out.
+    assert "claims reproduced" not in costs.display(costs.family_costs(jobs, ["parity"]))
+
+
 def test_a_claim_is_charged_the_jobs_behind_its_rows_alone():
     parity = {f"d{d}": {"d": d, "steps": 100} for d in (5, 10, 30)}
     one_each = {v: [v] for v in parity}

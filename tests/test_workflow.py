@@ -145,6 +145,15 @@ def test_runtime_tables_cost_every_benchmarked_job(smoke_run):
     assert families.loc["total", "wall_s"] == pytest.approx(jobs.wall_s.sum())
     per_claim = pd.read_csv(results / "tables" / "runtime_claims.csv")
     claims = pd.read_csv(results / "claims.csv")
+    # Each family's verdict counts are those of the claims table.
+    for family, mine in claims.groupby("family"):
+        judged = mine.verdict.isin(["reproduced", "not reproduced"]).sum()
+        reproduced = (mine.verdict == "reproduced").sum()
+        assert families.loc[family, ["claims", "judged", "reproduced"]].tolist() == [
+            len(mine),
+            judged,
+            reproduced,
+        ], family
     assert list(per_claim.id) == list(claims.id)
     # Each claim is charged the jobs behind its rows: never more than its family's...
     per_family = families.wall_s.to_dict()

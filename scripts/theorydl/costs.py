@@ -25,13 +25,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from theorydl.claims import NOT_REPRODUCED, REPRODUCED
 from theorydl.tables import EVERYTHING, fmt
 
 # Snakemake's benchmark columns that we keep, under names that say their unit.
 BENCHMARK_COLUMNS = {"s": "wall_s", "cpu_time": "cpu_s", "max_rss": "max_rss_mb"}
 # Empty (NaN) for jobs that ran on CPU; the Markdown and LaTeX tables leave them out then.
 GPU_COLUMNS = ["gpu_util_pct", "gpu_memory_mb"]
-FAMILY_COLUMNS = ["family", "jobs", "wall_s", "cpu_s", "max_rss_mb", *GPU_COLUMNS, "slowest_job"]
+# A family's claims: how many, how many were judged (reproduced or not), how many reproduced.
+VERDICT_COLUMNS = ["claims", "judged", "reproduced"]
+FAMILY_COLUMNS = [
+    "family",
+    "jobs",
+    "wall_s",
+    "cpu_s",
+    "max_rss_mb",
+    *GPU_COLUMNS,
+    "slowest_job",
+    *VERDICT_COLUMNS,
+]
 
 
 class BenchmarkError(ValueError):
@@ -121,9 +133,13 @@ def job_costs(
     )
 
 
-def family_costs(jobs: pd.DataFrame, families: Iterable[str]) -> pd.DataFrame:
+def family_costs(
+    jobs: pd.DataFrame, families: Iterable[str], claims: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Per family: job count, summed wall and CPU time, the largest peak memory, the slowest
-    job; then a total row. Families listed in order, as the report presents them."""
+    job, and from ``claims`` (the claims table: ``family``, ``verdict``) how many of its claims
+    were judged and reproduced; then a total row. Families listed in order, as the report
+    presents them."""
     rows = []
     for family in families:
         group = jobs[jobs.family == family]
@@ -138,6 +154,7 @@ def family_costs(jobs: pd.DataFrame, families: Iterable[str]) -> pd.DataFrame:
                 "max_rss_mb": group.max_rss_mb.max(),
                 **_gpu_summary(group),
                 "slowest_job": group.loc[group.wall_s.idxmax(), "job"],
+                **_verdict_counts(claims, [family]),
             }
         )
     frame = pd.DataFrame(rows, columns=FAMILY_COLUMNS)
@@ -149,8 +166,23 @@ def family_costs(jobs: pd.DataFrame, families: Iterable[str]) -> pd.DataFrame:
         "max_rss_mb": frame.max_rss_mb.max(),
         **_gpu_summary(jobs[jobs.family.isin(frame.family)]),
         "slowest_job": "",
+        **_verdict_counts(claims, list(frame.family)),
     }
-    return pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+    table = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+    return table.astype(dict.fromkeys(VERDICT_COLUMNS, "Int64"))  # counts, empty where none
+
+
+def _verdict_counts(claims: pd.DataFrame | None, families: list[str]) -> dict[str, float]:
+    """How many claims of ``families`` there are, were judged and were reproduced; NaN where
+    they have none (the datasets) or no claims table was given."""
+    mine = claims[claims.family.isin(families)] if claims is not None else pd.DataFrame()
+    if mine.empty:
+        return dict.fromkeys(VERDICT_COLUMNS, np.nan)
+    return {
+        "claims": len(mine),
+        "judged": int(mine.verdict.isin([REPRODUCED, NOT_REPRODUCED]).sum()),
+        "reproduced": int((mine.verdict == REPRODUCED).sum()),
+    }
 
 
 def _gpu_summary(jobs: pd.DataFrame) -> dict[str, float]:
@@ -270,6 +302,13 @@ def display(frame: pd.DataFrame) -> pd.DataFrame:
             shown[column] = shown[column].map(memory)
     if "gpu_util_pct" in shown:
         shown["gpu_util_pct"] = shown["gpu_util_pct"].map(percent)
+    if "judged" in shown:
+        if shown.claims.notna().any():
+            counts = zip(shown.reproduced, shown.judged, shown.claims, strict=True)
+            shown["claims reproduced"] = [
+                f"{r} of {j} judged ({n} claims)" if pd.notna(n) else "" for r, j, n in counts
+            ]
+        shown = shown.drop(columns=VERDICT_COLUMNS)
     return shown.rename(
         columns={
             "wall_s": "wall time",
@@ -277,5 +316,6 @@ def display(frame: pd.DataFrame) -> pd.DataFrame:
             "max_rss_mb": "peak memory",
             "gpu_util_pct": "GPU busy",
             "gpu_memory_mb": "GPU memory",
+            "slowest_job": "slowest job",
         }
     )
