@@ -17,6 +17,12 @@ def write(path, *rows):
     return path
 
 
+def job(folder, family, name, wall_s, max_rss_mb, cpu_s):
+    """A job's benchmark file with the three values the cost tables keep."""
+    row = f"{wall_s}\t0\t{max_rss_mb}\t1\t1\t1\t0\t0\t90\t{cpu_s}\n"
+    return write(folder / family / f"{name}.tsv", row)
+
+
 def test_a_benchmark_file_gives_the_jobs_wall_cpu_and_memory(tmp_path):
     path = write(
         tmp_path / "parity" / "train_d5.tsv", "12.5\t0:00:12\t730.2\t1\t1\t1\t0\t0\t90\t11.0\n"
@@ -61,9 +67,9 @@ def test_a_broken_benchmark_file_is_named(tmp_path, content, message):
 
 def test_family_and_claim_costs_sum_the_jobs_of_each_family(tmp_path):
     paths = [
-        write(tmp_path / "parity" / "train_d5.tsv", "10\t0\t100\t1\t1\t1\t0\t0\t90\t9\n"),
-        write(tmp_path / "parity" / "train_d10.tsv", "30\t0\t300\t1\t1\t1\t0\t0\t90\t29\n"),
-        write(tmp_path / "flat" / "train_a.tsv", "5\t0\t2000\t1\t1\t1\t0\t0\t90\t4\n"),
+        job(tmp_path, "parity", "train_d5", 10, 100, 9),
+        job(tmp_path, "parity", "train_d10", 30, 300, 29),
+        job(tmp_path, "flat", "train_a", 5, 2000, 4),
     ]
     jobs = costs.job_costs(paths, ["parity", "tuples", "flat"])
     assert list(jobs.job) == ["train_d10", "train_d5", "train_a"]
@@ -89,9 +95,9 @@ def test_family_and_claim_costs_sum_the_jobs_of_each_family(tmp_path):
 
 def test_a_familys_row_counts_its_claims_judged_and_reproduced(tmp_path):
     paths = [
-        write(tmp_path / "parity" / "train_d5.tsv", "10\t0\t100\t1\t1\t1\t0\t0\t90\t9\n"),
-        write(tmp_path / "flat" / "train_a.tsv", "5\t0\t2000\t1\t1\t1\t0\t0\t90\t4\n"),
-        write(tmp_path / "datasets" / "mnist.tsv", "2\t0\t50\t1\t1\t1\t0\t0\t90\t1\n"),
+        job(tmp_path, "parity", "train_d5", 10, 100, 9),
+        job(tmp_path, "flat", "train_a", 5, 2000, 4),
+        job(tmp_path, "datasets", "mnist", 2, 50, 1),
     ]
     jobs = costs.job_costs(paths, ["parity", "flat", "datasets"])
     verdicts = pd.DataFrame(
