@@ -17,10 +17,14 @@ def write(path, *rows):
     return path
 
 
-def job(folder, family, name, wall_s, max_rss_mb, cpu_s):
-    """A job's benchmark file with the three values the cost tables keep."""
-    row = f"{wall_s}\t0\t{max_rss_mb}\t1\t1\t1\t0\t0\t90\t{cpu_s}\n"
-    return write(folder / family / f"{name}.tsv", row)
+def job_table(folder, families, *jobs):
+    """The cost table of ``jobs`` (family, name, wall_s, max_rss_mb, cpu_s), each written as
+    its benchmark file under ``folder``."""
+    paths = [
+        write(folder / family / f"{name}.tsv", f"{wall}\t0\t{rss}\t1\t1\t1\t0\t0\t90\t{cpu}\n")
+        for family, name, wall, rss, cpu in jobs
+    ]
+    return costs.job_costs(paths, families)
 
 
 def test_a_benchmark_file_gives_the_jobs_wall_cpu_and_memory(tmp_path):
@@ -66,12 +70,13 @@ def test_a_broken_benchmark_file_is_named(tmp_path, content, message):
 
 
 def test_family_and_claim_costs_sum_the_jobs_of_each_family(tmp_path):
-    paths = [
-        job(tmp_path, "parity", "train_d5", 10, 100, 9),
-        job(tmp_path, "parity", "train_d10", 30, 300, 29),
-        job(tmp_path, "flat", "train_a", 5, 2000, 4),
-    ]
-    jobs = costs.job_costs(paths, ["parity", "tuples", "flat"])
+    jobs = job_table(
+        tmp_path,
+        ["parity", "tuples", "flat"],
+        ("parity", "train_d5", 10, 100, 9),
+        ("parity", "train_d10", 30, 300, 29),
+        ("flat", "train_a", 5, 2000, 4),
+    )
     assert list(jobs.job) == ["train_d10", "train_d5", "train_a"]
     families = costs.family_costs(jobs, ["parity", "tuples", "flat"]).set_index("family")
     assert list(families.index) == ["parity", "flat", "total"]  # no jobs, no row
@@ -94,12 +99,13 @@ def test_family_and_claim_costs_sum_the_jobs_of_each_family(tmp_path):
 
 
 def test_a_familys_row_counts_its_claims_judged_and_reproduced(tmp_path):
-    paths = [
-        job(tmp_path, "parity", "train_d5", 10, 100, 9),
-        job(tmp_path, "flat", "train_a", 5, 2000, 4),
-        job(tmp_path, "datasets", "mnist", 2, 50, 1),
-    ]
-    jobs = costs.job_costs(paths, ["parity", "flat", "datasets"])
+    jobs = job_table(
+        tmp_path,
+        ["parity", "flat", "datasets"],
+        ("parity", "train_d5", 10, 100, 9),
+        ("flat", "train_a", 5, 2000, 4),
+        ("datasets", "mnist", 2, 50, 1),
+    )
     verdicts = pd.DataFrame(
         {
             "family": ["parity"] * 4 + ["flat", "sharing"],

@@ -172,7 +172,7 @@ def family_costs(
     return table.astype(dict.fromkeys(VERDICT_COLUMNS, "Int64"))  # counts, empty where none
 
 
-def _verdict_counts(claims: pd.DataFrame | None, families: list[str]) -> dict[str, float]:
+def _verdict_counts(claims: pd.DataFrame | None, families: list[str]) -> dict[str, Any]:
     """How many claims of ``families`` there are, were judged and were reproduced; NaN where
     they have none (the datasets) or no claims table was given."""
     mine = claims[claims.family.isin(families)] if claims is not None else pd.DataFrame()

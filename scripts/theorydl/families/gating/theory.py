@@ -119,9 +119,7 @@ def climb_step(state: Climb, x: np.ndarray, y: np.ndarray, unit: int, proposal: 
         # An accepted proposal refreshes the inverse Gram from scratch: updating it by blocks
         # (Woodbury) is unstable, its error grew about 100-fold per accepted step in a test.
         state.f[keep, unit] = proposal[keep]
-        chosen = state.phi[keep]
-        chosen[:, :, block] = b[keep]
-        state.phi[keep] = chosen
+        state.phi[np.flatnonzero(keep), :, block] = b[keep]
         refit(state, y, keep)
     state.history.append(np.sum(state.r**2, axis=-1))
     state.accepted += keep
